@@ -1,0 +1,48 @@
+import type { Models } from '../db/models/index.js';
+import { isDuplicateKeyError } from '../db/models/sequence.js';
+
+/**
+ * Takes (or renews) the named lease `key` for `owner` for `ttlMs`, and says whether `owner` now holds
+ * it. Only one owner holds an unexpired lease: two app instances running the same singleton job (the
+ * SLA sweeper, an outbox dispatcher…) each call this before every run and only the holder runs. The
+ * holder renews by calling again before `until`; a crashed holder's lease expires and is taken over.
+ *
+ * One atomic operation: the update matches only when the lease is free, expired or already ours;
+ * otherwise the upsert's insert collides with the holder's document on the unique key (E11000), which
+ * means "held by someone else".
+ *
+ * Leases compare wall-clock times from different machines: keep `ttlMs` well above their clock skew.
+ *
+ * @example
+ * ```ts
+ * if (await acquireLease(db, 'sla-sweeper', instanceId, 60_000)) await slaSweep(db, new Date());
+ * ```
+ */
+export async function acquireLease(
+  db: Pick<Models, 'Lease'>,
+  key: string,
+  owner: string,
+  ttlMs: number,
+  now: Date = new Date(),
+): Promise<boolean> {
+  try {
+    const lease = await db.Lease.findOneAndUpdate(
+      { key, $or: [{ owner }, { until: { $lte: now } }] },
+      { $set: { owner, until: new Date(now.getTime() + ttlMs) } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+    return lease !== null && lease.owner === owner;
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Gives the lease up if `owner` holds it (on shutdown, so another instance takes over at once instead
+ * of waiting for expiry). Returns whether it was held.
+ */
+export async function releaseLease(db: Pick<Models, 'Lease'>, key: string, owner: string): Promise<boolean> {
+  const result = await db.Lease.deleteOne({ key, owner });
+  return result.deletedCount === 1;
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { Storage, StoreItems } from 'botbuilder';
+import { isDuplicateKeyError } from './models/sequence.js';
+import type { StateItemModel } from './models/index.js';
+
+/** Thrown by {@link MongoStorage.write} when an item changed since it was read (stale `eTag`). */
+export class ETagConflictError extends Error {
+  readonly code = 'STATE_ETAG_CONFLICT';
+  readonly key: string;
+
+  constructor(key: string) {
+    super(
+      `Storage: error writing "${key}" due to eTag conflict: it changed since it was read. ` +
+        'Read it again and re-apply the change.',
+    );
+    this.name = 'ETagConflictError';
+    this.key = key;
+  }
+}
+
+/**
+ * botbuilder's `Storage` (conversation and user state) over the `state` collection, with the eTag
+ * optimistic concurrency botbuilder expects:
+ * - `read` returns each found item with the `eTag` of its stored version;
+ * - `write` of an item without `eTag`, or with `eTag: '*'`, overwrites (or creates) it;
+ * - `write` with any other `eTag` succeeds only if the stored version still has it; otherwise it throws
+ *   {@link ETagConflictError} — also when the item was deleted meanwhile, so that a turn that read
+ *   state before a privacy erasure cannot write the erased data back;
+ * - `delete` removes the items (missing keys are ignored).
+ *
+ * Each key's write is one atomic MongoDB operation, so concurrent writers across processes are safe.
+ * Items are stored as JSON (see `models/state.ts`): what is read back is what JSON round-trips (Dates
+ * become ISO strings), exactly as with botbuilder's MemoryStorage.
+ *
+ * @example
+ * ```ts
+ * const conversationState = new ConversationState(new MongoStorage(db.StateItem));
+ * ```
+ */
+export class MongoStorage implements Storage {
+  constructor(private readonly model: StateItemModel) {}
+
+  async read(keys: string[]): Promise<StoreItems> {
+    const items: StoreItems = {};
+    if (keys.length === 0) return items;
+    const docs = await this.model.find({ _id: { $in: keys } }).lean();
+    for (const doc of docs) {
+      const parsed: unknown = JSON.parse(doc.json);
+      items[doc._id] = { ...(isPlainObject(parsed) ? parsed : {}), eTag: doc.eTag };
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    // Keys are written in turn so that a conflict leaves the earlier keys written, as MemoryStorage does.
+    for (const [key, value] of Object.entries(changes)) {
+      if (!isPlainObject(value)) throw new TypeError(`Storage: item "${key}" must be an object.`);
+      const { eTag: expected, ...rest } = value;
+      const next = { eTag: randomUUID(), json: JSON.stringify(rest), updatedAt: new Date() };
+      if (typeof expected === 'string' && expected !== '*' && expected !== '') {
+        const result = await this.model.updateOne({ _id: key, eTag: expected }, { $set: next });
+        if (result.matchedCount === 0) throw new ETagConflictError(key);
+      } else {
+        await this.overwrite(key, next);
+      }
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.model.deleteMany({ _id: { $in: keys } });
+  }
+
+  private async overwrite(key: string, next: { eTag: string; json: string; updatedAt: Date }): Promise<void> {
+    try {
+      await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true });
+    } catch (err) {
+      // Two first writes of the same key can both try to insert it; the loser's write then lands
+      // as an update, which is what "last write wins" means.
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.model.updateOne({ _id: key }, { $set: next });
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
