@@ -1,0 +1,137 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { runCommand } from './commands.js';
+import { Cursors } from './cursors.js';
+import type { Store } from './store.js';
+import { decodeMessage, encodeReply, messageLength, ProtocolError } from './wire.js';
+import { valuesAt } from './values.js';
+
+/** Options of {@link WireServer}. */
+export interface WireServerOptions {
+  store: Store;
+  log: (msg: string) => void;
+  /** How often expired TTL documents are deleted. */
+  ttlIntervalMs: number;
+}
+
+/**
+ * The TCP side: frames messages, runs them one at a time per connection (as the driver expects),
+ * and closes only the offending connection on a malformed message.
+ */
+export class WireServer {
+  readonly server: Server;
+  private readonly opts: WireServerOptions;
+  private readonly cursors = new Cursors();
+  private readonly sockets = new Set<Socket>();
+  private nextConnectionId = 1;
+  private nextRequestId = 1;
+  private readonly ttlTimer: NodeJS.Timeout;
+
+  constructor(opts: WireServerOptions) {
+    this.opts = opts;
+    this.server = createServer((socket) => this.accept(socket));
+    this.ttlTimer = setInterval(() => void this.sweepTtl(), opts.ttlIntervalMs);
+    this.ttlTimer.unref();
+  }
+
+  private accept(socket: Socket): void {
+    const connectionId = this.nextConnectionId++;
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    let buffered: Buffer = Buffer.alloc(0);
+    let chain = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      try {
+        for (;;) {
+          const len = messageLength(buffered);
+          if (len === undefined || buffered.length < len) break;
+          const msg = buffered.subarray(0, len);
+          buffered = buffered.subarray(len);
+          const cmd = decodeMessage(msg);
+          chain = chain.then(async () => {
+            const reply = await runCommand(cmd.body, {
+              store: this.opts.store,
+              cursors: this.cursors,
+              db: cmd.db,
+              connectionId,
+              remote,
+            });
+            if (!cmd.moreToCome && !socket.destroyed) {
+              socket.write(encodeReply(this.nextRequestId++, cmd.requestId, cmd.opCode, reply));
+            }
+          });
+          chain = chain.catch((err: unknown) => {
+            this.opts.log(
+              `connection ${connectionId}: failed to answer: ${err instanceof Error ? err.message : String(err)}`,
+            );
+            socket.destroy();
+          });
+        }
+      } catch (err) {
+        const why =
+          err instanceof ProtocolError ? err.message : err instanceof Error ? err.message : String(err);
+        this.opts.log(`connection ${connectionId} from ${remote}: malformed message (${why}); closing it`);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** Deletes documents whose TTL index date plus expireAfterSeconds has passed. */
+  async sweepTtl(now = Date.now()): Promise<number> {
+    const w = this.opts.store.begin();
+    let removed = 0;
+    for (const colls of this.opts.store.dbs.values()) {
+      for (const coll of colls.values()) {
+        const ttl = coll.indexes.filter(
+          (i) => i.expireAfterSeconds !== undefined && Object.keys(i.key).length === 1,
+        );
+        if (!ttl.length) continue;
+        for (const doc of [...coll.docs.values()]) {
+          const expired = ttl.some((index) => {
+            if (index.partial && !index.partial.test(doc)) return false;
+            const field = Object.keys(index.key)[0] ?? '';
+            const dates = valuesAt(doc, field).filter((v): v is Date => v instanceof Date);
+            if (!dates.length) return false;
+            const earliest = Math.min(...dates.map((d) => d.getTime()));
+            return earliest + (index.expireAfterSeconds ?? 0) * 1000 <= now;
+          });
+          if (expired) {
+            w.remove(coll, doc);
+            removed += 1;
+          }
+        }
+      }
+    }
+    try {
+      await w.commit();
+    } catch (err) {
+      this.opts.log(
+        `TTL sweep could not journal its deletions: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    return removed;
+  }
+
+  /** Listens; resolves with the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  /** Stops accepting, drops open connections and the TTL timer. */
+  async close(): Promise<void> {
+    clearInterval(this.ttlTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

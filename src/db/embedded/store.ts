@@ -1,0 +1,378 @@
+import { calculateObjectSize, ObjectId } from 'bson';
+import { Query } from 'mingo';
+import { CommandError } from './errors.js';
+import type { Journal } from './journal.js';
+import { isDoc, keyOf, renderKeyValue, valuesAt, type Doc } from './values.js';
+
+/** An index as listIndexes shows it, plus what the server needs to enforce it. */
+export interface Index {
+  spec: Doc;
+  name: string;
+  key: Doc;
+  unique: boolean;
+  sparse: boolean;
+  partial: Query | undefined;
+  expireAfterSeconds: number | undefined;
+  /** For unique indexes: index key → `_id` key of the owning document. */
+  entries: Map<string, string> | undefined;
+}
+
+const ID_INDEX_SPEC: Doc = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/** Builds an {@link Index} from a createIndexes spec (already validated by the command). */
+export function makeIndex(spec: Doc): Index {
+  const key = isDoc(spec['key']) ? spec['key'] : {};
+  const name = typeof spec['name'] === 'string' ? spec['name'] : '';
+  const unique = spec['unique'] === true && name !== '_id_';
+  const pfe = spec['partialFilterExpression'];
+  const ttl = spec['expireAfterSeconds'];
+  return {
+    spec,
+    name,
+    key,
+    unique,
+    sparse: spec['sparse'] === true,
+    partial: isDoc(pfe) ? new Query(pfe) : undefined,
+    expireAfterSeconds: typeof ttl === 'number' ? ttl : undefined,
+    entries: unique ? new Map() : undefined,
+  };
+}
+
+/** One collection: documents in insertion (natural) order keyed by their `_id`. */
+export class Collection {
+  readonly db: string;
+  readonly name: string;
+  readonly docs = new Map<string, Doc>();
+  readonly indexes: Index[] = [makeIndex(ID_INDEX_SPEC)];
+  readonly options: Doc;
+  readonly uuid = new ObjectId();
+
+  constructor(db: string, name: string, options: Doc = {}) {
+    this.db = db;
+    this.name = name;
+    this.options = options;
+  }
+
+  /** `db.collection`, as MongoDB names it in messages. */
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  private indexKeys(index: Index, doc: Doc): { key: string; value: Doc }[] {
+    if (index.partial && !index.partial.test(doc)) return [];
+    const fields = Object.keys(index.key);
+    const perField = fields.map((f) => valuesAt(doc, f));
+    if (index.sparse && perField.every((vals) => vals.length === 0)) return [];
+    let combos: unknown[][] = [[]];
+    for (const vals of perField) {
+      const options = vals.length ? vals : [null];
+      combos = combos.flatMap((c) => options.map((v) => [...c, v]));
+    }
+    const seen = new Map<string, Doc>();
+    for (const combo of combos) {
+      const key = combo.map(keyOf).join('|');
+      if (!seen.has(key)) {
+        const value: Doc = {};
+        fields.forEach((f, i) => {
+          value[f] = combo[i] ?? null;
+        });
+        seen.set(key, value);
+      }
+    }
+    return [...seen].map(([key, value]) => ({ key, value }));
+  }
+
+  /** The E11000 error MongoDB raises for `index` and the offending key. */
+  duplicateError(index: Index, value: Doc): CommandError {
+    return new CommandError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${this.ns} index: ${index.name} dup key: ${renderKeyValue(value)}`,
+      { keyPattern: index.key, keyValue: value },
+    );
+  }
+
+  /**
+   * Throws the E11000 error if writing `doc` (replacing the document with the same `_id`, when
+   * `replacing`) would break a unique index. Changes nothing.
+   */
+  checkUnique(doc: Doc, replacing: boolean): void {
+    const id = keyOf(doc['_id']);
+    if (!replacing && this.docs.has(id)) {
+      const idIndex = this.indexes[0];
+      if (idIndex) throw this.duplicateError(idIndex, { _id: doc['_id'] });
+    }
+    for (const index of this.indexes) {
+      if (!index.entries) continue;
+      for (const { key, value } of this.indexKeys(index, doc)) {
+        const owner = index.entries.get(key);
+        if (owner !== undefined && owner !== id) throw this.duplicateError(index, value);
+      }
+    }
+  }
+
+  /** Stores `doc` (inserting or replacing by `_id`) and maintains unique indexes. Call checkUnique first. */
+  put(doc: Doc): void {
+    const id = keyOf(doc['_id']);
+    const old = this.docs.get(id);
+    if (old) this.unindex(old);
+    this.docs.set(id, doc);
+    for (const index of this.indexes) {
+      if (!index.entries) continue;
+      for (const { key } of this.indexKeys(index, doc)) index.entries.set(key, id);
+    }
+  }
+
+  /** Removes the document with `_id` key `id`. */
+  remove(id: string): Doc | undefined {
+    const old = this.docs.get(id);
+    if (!old) return undefined;
+    this.unindex(old);
+    this.docs.delete(id);
+    return old;
+  }
+
+  private unindex(doc: Doc): void {
+    const id = keyOf(doc['_id']);
+    for (const index of this.indexes) {
+      if (!index.entries) continue;
+      for (const { key } of this.indexKeys(index, doc)) {
+        if (index.entries.get(key) === id) index.entries.delete(key);
+      }
+    }
+  }
+
+  /** Adds an index, building its entries; throws E11000 (changing nothing) if data violates it. */
+  addIndex(index: Index): void {
+    if (index.entries) {
+      for (const doc of this.docs.values()) {
+        const id = keyOf(doc['_id']);
+        for (const { key, value } of this.indexKeys(index, doc)) {
+          const owner = index.entries.get(key);
+          if (owner !== undefined && owner !== id) {
+            index.entries.clear();
+            throw this.duplicateError(index, value);
+          }
+          index.entries.set(key, id);
+        }
+      }
+    }
+    this.indexes.push(index);
+  }
+
+  /** Drops the named index. */
+  dropIndex(name: string): void {
+    const i = this.indexes.findIndex((x) => x.name === name);
+    if (i > 0) this.indexes.splice(i, 1);
+  }
+}
+
+/** One journal operation; replaying them in order rebuilds the state. */
+export type Op =
+  | { o: 'put'; db: string; c: string; doc: Doc }
+  | { o: 'del'; db: string; c: string; id: unknown }
+  | { o: 'mkc'; db: string; c: string; options: Doc }
+  | { o: 'drc'; db: string; c: string }
+  | { o: 'drd'; db: string }
+  | { o: 'mki'; db: string; c: string; spec: Doc }
+  | { o: 'dri'; db: string; c: string; name: string };
+
+/** Largest batch of documents per snapshot record, kept well under BSON's 16 MiB document limit. */
+const SNAPSHOT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * All databases. Every mutation is synchronous and recorded in a {@link WriteSet}; the command
+ * replies only after `commit()` (the journal's fsync), so no `await` ever splits a
+ * read-modify-write and the journal order is the order in which memory changed.
+ */
+export class Store {
+  readonly dbs = new Map<string, Map<string, Collection>>();
+  journal: Journal | undefined;
+
+  /** The collection, or undefined. */
+  get(db: string, name: string): Collection | undefined {
+    return this.dbs.get(db)?.get(name);
+  }
+
+  /** Starts recording the operations of one command. */
+  begin(): WriteSet {
+    return new WriteSet(this);
+  }
+
+  /** Applies a journal or snapshot record during start-up (no constraint checks: the journal is trusted). */
+  replay(record: Doc): void {
+    const t = record['t'];
+    if (t === 'coll' || t === 'docs') {
+      const db = String(record['db']);
+      const c = String(record['c']);
+      if (t === 'coll') {
+        const coll = this.ensure(db, c, isDoc(record['options']) ? record['options'] : {});
+        const indexes = Array.isArray(record['indexes']) ? record['indexes'] : [];
+        for (const spec of indexes)
+          if (isDoc(spec) && spec['name'] !== '_id_') coll.addIndex(makeIndex(spec));
+      } else {
+        const coll = this.ensure(db, c, {});
+        const docs = Array.isArray(record['docs']) ? record['docs'] : [];
+        for (const doc of docs) if (isDoc(doc)) coll.put(doc);
+      }
+      return;
+    }
+    const ops = Array.isArray(record['ops']) ? record['ops'] : [];
+    for (const op of ops) if (isDoc(op)) this.apply(op);
+  }
+
+  private apply(op: Doc): void {
+    const db = String(op['db']);
+    const c = String(op['c']);
+    switch (op['o']) {
+      case 'put': {
+        const doc = op['doc'];
+        if (isDoc(doc)) this.ensure(db, c, {}).put(doc);
+        break;
+      }
+      case 'del':
+        this.get(db, c)?.remove(keyOf(op['id']));
+        break;
+      case 'mkc':
+        this.ensure(db, c, isDoc(op['options']) ? op['options'] : {});
+        break;
+      case 'drc':
+        this.dbs.get(db)?.delete(c);
+        break;
+      case 'drd':
+        this.dbs.delete(db);
+        break;
+      case 'mki': {
+        const spec = op['spec'];
+        const coll = this.ensure(db, c, {});
+        if (isDoc(spec) && !coll.indexes.some((i) => i.name === spec['name'])) coll.addIndex(makeIndex(spec));
+        break;
+      }
+      case 'dri':
+        this.get(db, c)?.dropIndex(String(op['name']));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Returns the collection, creating it (unjournaled; callers journal `mkc`) when missing. */
+  ensure(db: string, name: string, options: Doc): Collection {
+    let colls = this.dbs.get(db);
+    if (!colls) {
+      colls = new Map();
+      this.dbs.set(db, colls);
+    }
+    let coll = colls.get(name);
+    if (!coll) {
+      coll = new Collection(db, name, options);
+      colls.set(name, coll);
+    }
+    return coll;
+  }
+
+  /** The whole state as snapshot records (see journal.ts). */
+  snapshotRecords(): Doc[] {
+    const out: Doc[] = [];
+    for (const [db, colls] of this.dbs) {
+      for (const [c, coll] of colls) {
+        out.push({ t: 'coll', db, c, options: coll.options, indexes: coll.indexes.map((i) => i.spec) });
+        let chunk: Doc[] = [];
+        let bytes = 0;
+        for (const doc of coll.docs.values()) {
+          chunk.push(doc);
+          bytes += calculateObjectSize(doc);
+          if (bytes > SNAPSHOT_CHUNK_BYTES) {
+            out.push({ t: 'docs', db, c, docs: chunk });
+            chunk = [];
+            bytes = 0;
+          }
+        }
+        if (chunk.length) out.push({ t: 'docs', db, c, docs: chunk });
+      }
+    }
+    return out;
+  }
+}
+
+/** The operations of one command, journaled together as one record. */
+export class WriteSet {
+  private readonly store: Store;
+  private readonly ops: Op[] = [];
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /** The collection, created (and journaled) when missing, as MongoDB does on first write. */
+  collection(db: string, name: string): { coll: Collection; created: boolean } {
+    const existing = this.store.get(db, name);
+    if (existing) return { coll: existing, created: false };
+    const coll = this.store.ensure(db, name, {});
+    this.ops.push({ o: 'mkc', db, c: name, options: {} });
+    return { coll, created: true };
+  }
+
+  /** Creates a collection with options. */
+  create(db: string, name: string, options: Doc): Collection {
+    const coll = this.store.ensure(db, name, options);
+    this.ops.push({ o: 'mkc', db, c: name, options });
+    return coll;
+  }
+
+  /** Inserts or replaces a document after checking unique indexes (throws E11000, changing nothing). */
+  put(coll: Collection, doc: Doc, replacing: boolean): void {
+    coll.checkUnique(doc, replacing);
+    coll.put(doc);
+    this.ops.push({ o: 'put', db: coll.db, c: coll.name, doc });
+  }
+
+  /** Deletes a document. */
+  remove(coll: Collection, doc: Doc): void {
+    coll.remove(keyOf(doc['_id']));
+    this.ops.push({ o: 'del', db: coll.db, c: coll.name, id: doc['_id'] });
+  }
+
+  /** Adds an index (throws E11000 if existing data violates it). */
+  addIndex(coll: Collection, spec: Doc): void {
+    coll.addIndex(makeIndex(spec));
+    this.ops.push({ o: 'mki', db: coll.db, c: coll.name, spec });
+  }
+
+  /** Drops one index by name. */
+  dropIndex(coll: Collection, name: string): void {
+    coll.dropIndex(name);
+    this.ops.push({ o: 'dri', db: coll.db, c: coll.name, name });
+  }
+
+  /** Drops a collection. */
+  dropCollection(db: string, name: string): void {
+    this.store.dbs.get(db)?.delete(name);
+    this.ops.push({ o: 'drc', db, c: name });
+  }
+
+  /** Drops a database. */
+  dropDatabase(db: string): void {
+    this.store.dbs.delete(db);
+    this.ops.push({ o: 'drd', db });
+  }
+
+  /** Makes the recorded operations durable; resolves when the reply may be sent. */
+  commit(): Promise<void> {
+    if (!this.ops.length || !this.store.journal) return Promise.resolve();
+    const ops = this.ops.splice(0);
+    const journal = this.store.journal;
+    // One record per ~4 MiB of operations, so that a huge multi-update never exceeds BSON's limit.
+    const records: Op[][] = [[]];
+    let bytes = 0;
+    for (const op of ops) {
+      const size = op.o === 'put' ? calculateObjectSize(op.doc) : 64;
+      if (bytes + size > SNAPSHOT_CHUNK_BYTES && (records.at(-1)?.length ?? 0) > 0) {
+        records.push([]);
+        bytes = 0;
+      }
+      records.at(-1)?.push(op);
+      bytes += size;
+    }
+    return Promise.all(records.map((r) => journal.append({ ops: r }))).then(() => undefined);
+  }
+}
