@@ -283,6 +283,17 @@ describe('locales: typography of each language', () => {
     expect(/[0-9]/.test(all) && /[\u0660-\u0669\u06f0-\u06f9]/.test(all)).toBe(false);
   });
 
+  it('ar: every line starts with an Arabic letter, so chat apps lay it out right to left', () => {
+    // Telegram and WhatsApp pick each line's direction from its first letter.
+    const bad = texts('ar').filter(([, s]) =>
+      s.split('\n').some((line) => {
+        const first = /\p{L}/u.exec(line);
+        return first !== null && !/\p{Script=Arabic}/u.test(first[0]);
+      }),
+    );
+    expect(bad.map(([key]) => key)).toEqual([]);
+  });
+
   it('ru: «ёлочки» quotes, never straight double quotes', () => {
     expect(
       texts('ru')
