@@ -1,0 +1,29 @@
+import type { TurnContext } from 'botbuilder';
+import { turnInfo } from '../src/engine/turn.js';
+import type { Choice, Reply } from '../src/engine/replies.js';
+
+/** Choices whose labels come from locale keys: `choicesFrom(ctx, 'complaint.anonymous', ['yes', 'no'])`. */
+export function choicesFrom(ctx: TurnContext, prefix: string, values: readonly string[]): Choice[] {
+  const { t } = turnInfo(ctx);
+  return values.map((value) => ({ value, label: t(`${prefix}.${value}`) }));
+}
+
+/** A choices reply from a locale key for the question and the offered choices. */
+export function choicesReply(ctx: TurnContext, key: string, choices: Choice[]): Reply {
+  return { kind: 'choices', text: turnInfo(ctx).t(key), choices };
+}
+
+/** A text reply from a locale key. */
+export function textReply(ctx: TurnContext, key: string, vars?: Record<string, string | number>): Reply {
+  return { kind: 'text', text: turnInfo(ctx).t(key, vars) };
+}
+
+/** The date a citizen reads, in their language and the deployment's time zone. */
+export function formatDate(ctx: TurnContext, date: Date): string {
+  const { lang } = turnInfo(ctx);
+  return new Intl.DateTimeFormat(lang, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: turnInfo(ctx).timeZone,
+  }).format(date);
+}

@@ -1,0 +1,47 @@
+import {
+  ComponentDialog,
+  WaterfallDialog,
+  type WaterfallStepContext,
+  type DialogTurnResult,
+} from 'botbuilder-dialogs';
+import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { choicesFrom, choicesReply, textReply } from './common.js';
+import { DIALOG } from './ids.js';
+
+/** `privacy.erase`: asks for confirmation, then erases the citizen's personal data everywhere. */
+export class PrivacyDialog extends ComponentDialog {
+  constructor() {
+    super(DIALOG.privacy);
+    this.addDialog(new AskPrompt(DIALOG.ask));
+    this.addDialog(new WaterfallDialog('privacy.steps', [(s) => this.confirm(s), (s) => this.erase(s)]));
+    this.initialDialogId = 'privacy.steps';
+  }
+
+  private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const choices = choicesFrom(step.context, 'privacy.choice', ['erase', 'keep']);
+    return step.prompt(
+      DIALOG.ask,
+      ask(
+        choicesReply(step.context, 'privacy.confirm', choices),
+        choicesReply(step.context, 'common.pick_one', choices),
+        {
+          type: 'choice',
+          choices,
+        },
+      ),
+    );
+  }
+
+  private async erase(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const answer = step.result as Answer;
+    if (answer.kind !== 'choice' || answer.value !== 'erase') {
+      await say(step.context, textReply(step.context, 'privacy.kept'));
+      return step.endDialog();
+    }
+    const info = turnInfo(step.context);
+    await info.services.eraseCitizen(info.citizenId);
+    info.outcome.erased = true;
+    await say(step.context, textReply(step.context, 'privacy.erased'));
+    return step.endDialog();
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { WebChatSender } from './channels/web/index.js';
+import type { Db } from './db/connection.js';
+import type { ChannelId } from './engine/activity.js';
+import { dbServices } from './engine/db-services.js';
+import { Engine, type Understanding } from './engine/engine.js';
+import type { InboxOptions } from './engine/inbox.js';
+import { Outbox, type ChannelSender, type OutboxOptions } from './engine/outbox.js';
+import type { Services } from './engine/services.js';
+import { buildHttp } from './http/build.js';
+import { loadTranslator, type Translator } from './i18n/index.js';
+
+export interface AppOptions {
+  db: Db;
+  nlu: Understanding;
+  log: Logger;
+  officeHours: string;
+  timeZone: string;
+  /** Extra channels' senders (the platform adapters register theirs here). */
+  senders?: Partial<Record<ChannelId, ChannelSender>>;
+  outbox?: OutboxOptions;
+  inbox?: InboxOptions;
+  clock?: () => Date;
+}
+
+/** The assembled product, not yet started: main.ts, the terminal chat and tests all build it this way. */
+export interface App {
+  engine: Engine;
+  outbox: Outbox;
+  services: Services;
+  i18n: Translator;
+  http: FastifyInstance;
+  /** Starts the dispatcher and picks up messages accepted before a restart. */
+  start(): Promise<void>;
+  /** Finishes in-flight turns and sends, then stops (the database is the caller's to close). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires engine, outbox, channels and HTTP over an open database and a loaded intent model.
+ *
+ * @example
+ * const app = await createApp({ db, nlu, log, officeHours: 'Mon-Fri 08:00-17:00', timeZone: 'UTC' });
+ * await app.start();
+ */
+export async function createApp(opts: AppOptions): Promise<App> {
+  const i18n = loadTranslator();
+  const services = dbServices(opts.db, { officeHours: opts.officeHours, timeZone: opts.timeZone });
+  const outbox = new Outbox(opts.db, opts.log, opts.outbox);
+  const engine = new Engine({
+    db: opts.db,
+    nlu: opts.nlu,
+    i18n,
+    services,
+    outbox,
+    log: opts.log,
+    timeZone: opts.timeZone,
+    ...(opts.inbox ? { inbox: opts.inbox } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  const webSender = new WebChatSender();
+  outbox.register('web', webSender);
+  for (const [channel, sender] of Object.entries(opts.senders ?? {}) as [ChannelId, ChannelSender][]) {
+    outbox.register(channel, sender);
+  }
+  const http = await buildHttp({
+    log: opts.log,
+    webChat: { receive: (a) => engine.receive(a), sender: webSender, outbox, db: opts.db, i18n },
+  });
+  return {
+    engine,
+    outbox,
+    services,
+    i18n,
+    http,
+    async start() {
+      outbox.start();
+      const recovered = await engine.inbox.recover();
+      if (recovered > 0) opts.log.info({ recovered }, 'resuming messages accepted before the restart');
+    },
+    async stop() {
+      await http.close();
+      await engine.idle();
+      await outbox.idle();
+      await outbox.stop();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { openDatabase, type Db } from './connection.js';
+import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.js';
+import { AppError } from '../errors.js';
+
+export interface OpenedDatabase {
+  db: Db;
+  /** The embedded server, when no MONGODB_URI was given. */
+  embedded?: EmbeddedMongo;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to MONGODB_URI when set, else starts the embedded MongoDB-compatible server on `dataDir`
+ * (or in memory when `dataDir` is null: the terminal chat's throwaway mode).
+ */
+export async function openConfiguredDatabase(
+  opts: { mongodbUri: string | undefined; dataDir: string | null },
+  log: Logger,
+): Promise<OpenedDatabase> {
+  if (opts.mongodbUri) {
+    try {
+      const db = await openDatabase(opts.mongodbUri);
+      return { db, close: () => db.close() };
+    } catch (err) {
+      throw new AppError('DB_UNREACHABLE', [opts.mongodbUri.replace(/\/\/[^@/]*@/, '//***@')], {
+        cause: err,
+      });
+    }
+  }
+  if (opts.dataDir !== null) mkdirSync(opts.dataDir, { recursive: true });
+  const embedded = await startEmbeddedMongo({
+    ...(opts.dataDir !== null ? { dir: opts.dataDir } : {}),
+    logger: (msg) => log.info({ component: 'embedded-mongo' }, msg),
+  });
+  const db = await openDatabase(embedded.uri, { dbName: 'civic' });
+  return {
+    db,
+    embedded,
+    async close() {
+      await db.close();
+      await embedded.close();
+    },
+  };
+}

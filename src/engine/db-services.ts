@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
+import { addTranscript, createCase, isCaseError, rate } from '../cases/index.js';
+import type { Db } from '../db/connection.js';
+import { LIVE_STATUSES } from '../db/models/case.js';
+import { conversationKey } from './activity.js';
+import { officeOpen } from './office-hours.js';
+import type { Services } from './services.js';
+
+/**
+ * Binds the dialogs' narrow {@link Services} interface to MongoDB.
+ *
+ * @example
+ * const services = dbServices(db, { officeHours: 'Mon-Fri 08:00-17:00', timeZone: 'Europe/Paris' });
+ */
+export function dbServices(db: Db, opts: { officeHours: string; timeZone: string }): Services {
+  return {
+    async createCase(input) {
+      const created = await createCase(db, {
+        kind: input.kind,
+        category: input.category,
+        channel: input.address.channel,
+        citizen: new Types.ObjectId(input.citizenId),
+        anonymous: input.anonymous,
+        lang: input.lang,
+        fields: {
+          description: input.description,
+          ...(input.location ? { location: input.location } : {}),
+          photos: input.attachments ?? [],
+        },
+        transcript: input.transcript.map((line) => ({
+          from: line.from,
+          text: line.text,
+          at: new Date(line.at),
+        })),
+      });
+      if (input.contactConsent)
+        await db.Citizen.updateOne({ _id: input.citizenId }, { $set: { contactConsent: true } });
+      return { reference: created.reference, department: created.department, slaDueAt: created.slaDueAt };
+    },
+
+    async caseForCitizen(reference, citizenId) {
+      if (!Types.ObjectId.isValid(citizenId)) return null;
+      const found = await db.Case.findOne({ reference, citizen: new Types.ObjectId(citizenId) }).lean();
+      if (!found) return null;
+      return {
+        reference: found.reference,
+        kind: found.kind,
+        category: found.category,
+        status: found.status,
+        updatedAt: found.updatedAt,
+      };
+    },
+
+    async appendCitizenMessage(reference, text, attachments, at) {
+      try {
+        await addTranscript(db, reference, { from: 'citizen', text, attachments, at }, at);
+        return true;
+      } catch (err) {
+        if (isCaseError(err, 'CASE_RESOLVED') || isCaseError(err, 'CASE_NOT_FOUND')) return false;
+        throw err;
+      }
+    },
+
+    async rateCase(reference, citizenId, rating) {
+      const own = await db.Case.exists({ reference, citizen: new Types.ObjectId(citizenId) });
+      if (own) await rate(db, reference, rating);
+    },
+
+    async eraseCitizen(citizenId) {
+      const _id = new Types.ObjectId(citizenId);
+      const citizen = await db.Citizen.findById(_id).lean();
+      if (!citizen) return;
+      // A live case can no longer be answered: nobody is left to answer.
+      await db.Case.updateMany(
+        { citizen: _id, status: { $in: LIVE_STATUSES } },
+        { $set: { status: 'closed' } },
+      );
+      // Cases keep only anonymous facts (category, department, dates, status) so statistics stay true.
+      await db.Case.updateMany(
+        { citizen: _id },
+        {
+          $set: { 'fields.photos': [], transcript: [], anonymous: true },
+          $unset: {
+            citizen: 1,
+            'fields.description': 1,
+            'fields.location': 1,
+            'fields.name': 1,
+            'fields.contact': 1,
+          },
+        },
+      );
+      await db.InboundMessage.deleteMany({
+        channel: citizen.channel,
+        'activity.address.userId': citizen.channelUserId,
+      });
+      const address = citizen.address as { chatId?: unknown } | undefined;
+      if (typeof address?.chatId === 'string') {
+        await db.OutboundMessage.deleteMany({
+          conversationKey: conversationKey({ channel: citizen.channel, chatId: address.chatId }),
+          status: { $in: ['sent', 'dead'] },
+        });
+      }
+      // The document stays, with nothing left that identifies the person, so counts stay true.
+      await db.Citizen.updateOne(
+        { _id },
+        {
+          $set: { channelUserId: `erased:${randomUUID()}`, erasedAt: new Date(), contactConsent: false },
+          $unset: { address: 1, displayName: 1, privacyAckAt: 1, lastInboundAt: 1 },
+        },
+      );
+    },
+
+    officeOpen: (at) => officeOpen(opts.officeHours, opts.timeZone, at),
+  };
+}

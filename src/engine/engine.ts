@@ -1,0 +1,298 @@
+import {
+  ActivityTypes,
+  BotAdapter,
+  ConversationState,
+  TurnContext,
+  type Activity as BfActivity,
+  type ConversationReference,
+  type ResourceResponse,
+} from 'botbuilder';
+import { DialogSet, type DialogState } from 'botbuilder-dialogs';
+import type { Logger } from 'pino';
+import { MainDialog } from '../../dialogs/main.js';
+import type { Db } from '../db/connection.js';
+import { MongoStorage } from '../db/storage.js';
+import type { Translator } from '../i18n/index.js';
+import { NONE, type Classification, type Lang } from '../nlu/catalog.js';
+import { conversationKey, type Activity, type Address } from './activity.js';
+import { Inbox, type InboxOptions } from './inbox.js';
+import { Outbox } from './outbox.js';
+import { newProfile, remember, type Profile } from './profile.js';
+import { replySchema, toPlainText, type Reply } from './replies.js';
+import type { Services } from './services.js';
+import { setTurnInfo, type TurnInfo } from './turn.js';
+
+/** The part of the intent model the engine uses (see src/nlu). */
+export interface Understanding {
+  classify(text: string, opts?: { lang?: Lang }): Classification;
+  detectLanguage(text: string): Lang;
+}
+
+export interface EngineDeps {
+  db: Db;
+  nlu: Understanding;
+  i18n: Translator;
+  services: Services;
+  outbox: Outbox;
+  log: Logger;
+  timeZone: string;
+  inbox?: InboxOptions;
+  clock?: () => Date;
+}
+
+const REPLIES = Symbol('civic.replies');
+
+/**
+ * The Bot Framework adapter behind every channel: it collects what dialogs send into the turn's reply
+ * list, which the engine persists to the outbox. Platforms are reached only through the outbox.
+ */
+class CollectingAdapter extends BotAdapter {
+  async sendActivities(ctx: TurnContext, activities: Partial<BfActivity>[]): Promise<ResourceResponse[]> {
+    const sink: unknown = ctx.turnState.get(REPLIES);
+    if (!Array.isArray(sink)) throw new Error('reply sink missing: activities sent outside an engine turn');
+    for (const activity of activities) {
+      if (activity.type !== ActivityTypes.Message) continue;
+      const carried: unknown = (activity.channelData as { reply?: unknown } | undefined)?.reply;
+      const reply = replySchema.safeParse(carried);
+      if (reply.success) sink.push(reply.data);
+      else if (activity.text) sink.push({ kind: 'text', text: activity.text } satisfies Reply);
+    }
+    return activities.map(() => ({ id: '' }));
+  }
+
+  async updateActivity(): Promise<void> {
+    throw new Error('Editing sent messages is not supported: replies go through the outbox.');
+  }
+
+  async deleteActivity(): Promise<void> {
+    throw new Error('Deleting sent messages is not supported: replies go through the outbox.');
+  }
+
+  async continueConversation(
+    reference: Partial<ConversationReference>,
+    logic: (ctx: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    const ctx = new TurnContext(this, {
+      type: ActivityTypes.Event,
+      name: 'proactive',
+      ...refToActivity(reference),
+    });
+    ctx.turnState.set(REPLIES, []);
+    await logic(ctx);
+  }
+}
+
+function refToActivity(ref: Partial<ConversationReference>): Partial<BfActivity> {
+  return {
+    channelId: ref.channelId ?? 'unknown',
+    conversation: {
+      id: ref.conversation?.id ?? 'unknown',
+      isGroup: false,
+      conversationType: 'personal',
+      name: '',
+    },
+    from: { id: ref.user?.id ?? 'unknown', name: '' },
+    recipient: { id: 'bot', name: 'bot' },
+  };
+}
+
+/** Words in a message, for deciding whether it says enough to detect its language. */
+const words = (text: string): number => text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
+const nonLatin = (text: string): boolean =>
+  /[\p{Script=Arabic}\p{Script=Cyrillic}\p{Script=Han}]/u.test(text);
+
+/**
+ * The one engine every channel feeds: inbox (persist + de-duplicate) → state → language → intent →
+ * dialogs → replies → outbox.
+ *
+ * @example
+ * const engine = new Engine({ db, nlu, i18n, services, outbox, log, timeZone: 'UTC' });
+ * await engine.receive(activity); // from any channel adapter, after parsing the platform payload
+ */
+export class Engine {
+  readonly inbox: Inbox;
+  private readonly adapter = new CollectingAdapter();
+  private readonly conversationState: ConversationState;
+  private readonly dialogState;
+  private readonly profileState;
+  private readonly dialogs: DialogSet;
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.conversationState = new ConversationState(new MongoStorage(deps.db.StateItem));
+    this.dialogState = this.conversationState.createProperty<DialogState>('dialogState');
+    this.profileState = this.conversationState.createProperty<Profile>('profile');
+    this.dialogs = new DialogSet(this.dialogState);
+    this.dialogs.add(new MainDialog());
+    this.clock = deps.clock ?? (() => new Date());
+    this.inbox = new Inbox(
+      deps.db,
+      deps.log,
+      (activity, id, attempt) => this.turn(activity, id, attempt.finalFailure),
+      deps.inbox,
+    );
+  }
+
+  /**
+   * The entry point for every channel: persists the message (a duplicate delivery is a no-op) and
+   * schedules its turn. Once this resolves the message is durable, and the platform may be acknowledged.
+   */
+  async receive(activity: Activity): Promise<'accepted' | 'duplicate'> {
+    return (await this.inbox.accept(activity)).status;
+  }
+
+  /** Resolves when every accepted message has been processed and its replies handed to the outbox. */
+  async idle(): Promise<void> {
+    await this.inbox.idle();
+  }
+
+  /**
+   * Tells a citizen something outside a turn (a case update, an official's answer), in order with
+   * their conversation, and lets `update` change their conversation state (e.g. to ask for a rating).
+   */
+  async notify(
+    address: Address,
+    build: (profile: Profile, lang: Lang) => Reply[],
+    keyBase: string,
+    caseReference?: string,
+  ): Promise<void> {
+    await this.inbox.runInOrder(conversationKey(address), () =>
+      this.adapter.continueConversation(
+        {
+          channelId: address.channel,
+          conversation: { id: address.chatId, isGroup: false, conversationType: 'personal', name: '' },
+          user: { id: address.userId, name: '' },
+        },
+        async (ctx) => {
+          const profile = await this.profileState.get(ctx, newProfile());
+          const lang = profile.chosenLang ?? profile.lang ?? 'en';
+          const replies = build(profile, lang);
+          for (const reply of replies)
+            remember(profile, { from: 'bot', text: toPlainText(reply), at: this.clock().toISOString() });
+          await this.deps.outbox.enqueue(address, replies, keyBase, caseReference);
+          await this.conversationState.saveChanges(ctx);
+        },
+      ),
+    );
+  }
+
+  private async turn(activity: Activity, inboxId: string, finalFailure: boolean): Promise<void> {
+    const { db, i18n, outbox } = this.deps;
+    if (finalFailure) {
+      const lang =
+        (
+          await db.Citizen.findOne({
+            channel: activity.address.channel,
+            channelUserId: activity.address.userId,
+          }).lean()
+        )?.lang ?? 'en';
+      await outbox.enqueue(
+        activity.address,
+        [{ kind: 'text', text: i18n.t('errors.turn', lang) }],
+        `turn:${inboxId}:failed`,
+      );
+      return;
+    }
+    const now = this.clock();
+    const ctx = new TurnContext(this.adapter, {
+      type: ActivityTypes.Message,
+      id: activity.platformMessageId,
+      text: activity.text ?? '',
+      ...refToActivity({
+        channelId: activity.address.channel,
+        conversation: { id: activity.address.chatId, isGroup: false, conversationType: 'personal', name: '' },
+        user: { id: activity.address.userId, name: '' },
+      }),
+    });
+    const replies: Reply[] = [];
+    ctx.turnState.set(REPLIES, replies);
+
+    const citizen = await db.Citizen.findOneAndUpdate(
+      { channel: activity.address.channel, channelUserId: activity.address.userId },
+      {
+        $set: {
+          address: activity.address,
+          lastSeenAt: now,
+          lastInboundAt: activity.at,
+          ...(activity.userName ? { displayName: activity.userName } : {}),
+        },
+        $setOnInsert: { lang: 'en', contactConsent: false },
+        $unset: { erasedAt: 1 },
+      },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+    if (!citizen) throw new Error('citizen upsert returned nothing');
+    const citizenId = String(citizen._id);
+
+    const profile = await this.profileState.get(ctx, newProfile());
+    const text = activity.text?.trim() ?? '';
+    const lang = this.pickLanguage(text, profile);
+    const nlu: Classification = text
+      ? this.deps.nlu.classify(text, { lang })
+      : { text, intent: NONE, score: 0, lang, references: [] };
+    if (text) remember(profile, { from: 'citizen', text, at: now.toISOString() });
+
+    const info: TurnInfo = {
+      activity,
+      lang,
+      nlu,
+      citizenId,
+      profile,
+      services: this.deps.services,
+      now,
+      timeZone: this.deps.timeZone,
+      outcome: {},
+      t: (key, vars) => i18n.t(key, info.lang, vars),
+      list: (key) => i18n.list(key, info.lang),
+    };
+    setTurnInfo(ctx, info);
+
+    if (!(await this.forwardToLiveCase(info))) {
+      const dc = await this.dialogs.createContext(ctx);
+      const result = await dc.continueDialog();
+      if (result.status === 'empty') await dc.beginDialog('main');
+    }
+    profile.lang = info.lang;
+    for (const reply of replies)
+      remember(profile, { from: 'bot', text: toPlainText(reply), at: now.toISOString() });
+
+    // Replies first (idempotent per inbox message), then state: a turn replayed after a crash between
+    // the two re-sends nothing twice.
+    await outbox.enqueue(activity.address, replies, `turn:${inboxId}`);
+    if (info.outcome.erased) {
+      await this.conversationState.delete(ctx);
+    } else {
+      await db.Citizen.updateOne({ _id: citizen._id }, { $set: { lang: info.lang } });
+      await this.conversationState.saveChanges(ctx);
+    }
+  }
+
+  /** While an official handles the citizen's case, their messages go to the case, not to the bot. */
+  private async forwardToLiveCase(info: TurnInfo): Promise<boolean> {
+    const reference = info.profile.liveCase;
+    if (reference === undefined) return false;
+    const { activity } = info;
+    const live = await info.services.appendCitizenMessage(
+      reference,
+      activity.text ?? '',
+      activity.attachments ?? [],
+      info.now,
+    );
+    if (!live) {
+      info.profile.liveCase = undefined;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The citizen's chosen language wins; otherwise a message that says enough decides, and a short one
+   * ("ok", "2") keeps the language the conversation already has.
+   */
+  private pickLanguage(text: string, profile: Profile): Lang {
+    if (profile.chosenLang) return profile.chosenLang;
+    const enough = words(text) >= 2 || nonLatin(text) || (profile.lang === undefined && words(text) >= 1);
+    if (enough) return this.deps.nlu.detectLanguage(text);
+    return profile.lang ?? 'en';
+  }
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../db/connection.js';
+import { nextSequence, isDuplicateKeyError } from '../db/models/sequence.js';
+import type { OutboundMessageRecord } from '../db/models/outbound.js';
+import { AppError } from '../errors.js';
+import { addressSchema, conversationKey, type Address, type ChannelId } from './activity.js';
+import { replySchema, type Reply } from './replies.js';
+
+/** What a channel's renderer does with one reply: send it, or throw (an AppError may carry `retryAfterMs`). */
+export interface ChannelSender {
+  send(address: Address, reply: Reply, idempotencyKey: string): Promise<{ platformMessageId?: string }>;
+}
+
+export interface OutboxOptions {
+  /** After this many failed attempts a message is dead-lettered (kept, visible, never silently dropped). */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt, with jitter, capped at `maxDelayMs`. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How often due retries are looked for, besides the immediate kick after an enqueue. */
+  pollMs?: number;
+  /** How long a claimed message stays leased to this instance while it sends. */
+  leaseMs?: number;
+}
+
+/**
+ * Replies are persisted first, then sent by a dispatcher: in order per conversation, with exponential
+ * back-off and jitter, honouring a platform's retry-after, and dead-lettered after `maxAttempts`.
+ * Leases (not in-memory locks) let several instances share the work.
+ *
+ * @example
+ * outbox.register('web', webSender);
+ * await outbox.enqueue(address, [{ kind: 'text', text: 'Hello' }], 'turn:42');
+ */
+export class Outbox {
+  private readonly senders = new Map<ChannelId, ChannelSender>();
+  private readonly owner = randomUUID();
+  private readonly opts: Required<OutboxOptions>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    opts: OutboxOptions = {},
+  ) {
+    this.opts = {
+      maxAttempts: 8,
+      baseDelayMs: 500,
+      maxDelayMs: 5 * 60_000,
+      pollMs: 500,
+      leaseMs: 30_000,
+      ...opts,
+    };
+  }
+
+  register(channel: ChannelId, sender: ChannelSender): void {
+    this.senders.set(channel, sender);
+  }
+
+  /**
+   * Persists replies for one conversation, numbered after everything already queued for it. Each reply's
+   * idempotency key is `${keyBase}:${index}`, so enqueuing the same turn's replies twice stores them once.
+   */
+  async enqueue(
+    address: Address,
+    replies: readonly Reply[],
+    keyBase: string,
+    caseReference?: string,
+  ): Promise<void> {
+    const key = conversationKey(address);
+    for (const [index, reply] of replies.entries()) {
+      const idempotencyKey = `${keyBase}:${index}`;
+      if (await this.db.OutboundMessage.exists({ idempotencyKey })) continue;
+      const seq = await nextSequence(this.db.Sequence, `outbox:${key}`);
+      try {
+        await this.db.OutboundMessage.create({
+          channel: address.channel,
+          conversationKey: key,
+          address,
+          reply,
+          idempotencyKey,
+          seq,
+          ...(caseReference ? { caseReference } : {}),
+        });
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+    }
+    this.kick();
+  }
+
+  /** Starts dispatching: now, after every enqueue, and every `pollMs` for due retries. */
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs a dispatch pass soon; passes never overlap, and a kick during one schedules another. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => this.log.error({ err }, 'outbox dispatch pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves when nothing is due right now (for tests and graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    const now = new Date();
+    const due = await this.db.OutboundMessage.find(
+      { status: { $in: ['pending', 'failed', 'sending'] }, nextAttemptAt: { $lte: now } },
+      { conversationKey: 1 },
+    ).lean();
+    const conversations = [...new Set(due.map((d) => d.conversationKey))];
+    await Promise.all(conversations.map((key) => this.drainConversation(key)));
+  }
+
+  /** Sends one conversation's unsent messages strictly in `seq` order, stopping at the first that must wait. */
+  private async drainConversation(key: string): Promise<void> {
+    for (;;) {
+      const head = await this.db.OutboundMessage.findOne({
+        conversationKey: key,
+        status: { $in: ['pending', 'failed', 'sending'] },
+      })
+        .sort({ seq: 1 })
+        .lean<OutboundMessageRecord>();
+      if (!head) return;
+      const now = new Date();
+      if (head.nextAttemptAt > now) return;
+      const claimed = await this.db.OutboundMessage.findOneAndUpdate(
+        {
+          _id: head._id,
+          status: { $in: ['pending', 'failed', 'sending'] },
+          $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+        },
+        {
+          $set: {
+            status: 'sending',
+            lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
+          },
+        },
+        { returnDocument: 'after' },
+      ).lean<OutboundMessageRecord>();
+      if (!claimed) return; // another instance holds it
+      if (!(await this.sendOne(claimed))) return;
+    }
+  }
+
+  private async sendOne(msg: OutboundMessageRecord): Promise<boolean> {
+    try {
+      const address = addressSchema.parse(msg.address);
+      const reply = replySchema.parse(msg.reply);
+      const sender = this.senders.get(address.channel);
+      if (!sender) throw new AppError('CHANNEL_UNKNOWN', [address.channel]);
+      const sent = await sender.send(address, reply, msg.idempotencyKey);
+      await this.db.OutboundMessage.updateOne(
+        { _id: msg._id },
+        {
+          $set: {
+            status: 'sent',
+            sentAt: new Date(),
+            ...(sent.platformMessageId ? { platformMessageId: sent.platformMessageId } : {}),
+          },
+          $unset: { lease: 1, lastError: 1 },
+          $inc: { attempts: 1 },
+        },
+      );
+      return true;
+    } catch (err) {
+      const attempts = msg.attempts + 1;
+      const dead = attempts >= this.opts.maxAttempts;
+      const retryAfter = err instanceof AppError ? err.retryAfterMs : undefined;
+      const backoff = Math.min(this.opts.baseDelayMs * 2 ** (attempts - 1), this.opts.maxDelayMs);
+      const delay = Math.max(retryAfter ?? 0, backoff * (0.5 + Math.random() / 2));
+      const message = err instanceof Error ? err.message : String(err);
+      await this.db.OutboundMessage.updateOne(
+        { _id: msg._id },
+        {
+          $set: {
+            status: dead ? 'dead' : 'failed',
+            attempts,
+            lastError: message,
+            nextAttemptAt: new Date(Date.now() + delay),
+          },
+          $unset: { lease: 1 },
+        },
+      );
+      this.log.warn(
+        { channel: msg.channel, attempts, dead, retryInMs: Math.round(delay) },
+        `outbox send failed: ${message}`,
+      );
+      // A dead letter no longer blocks the conversation; a failed one holds the later replies back.
+      return dead;
+    }
+  }
+}

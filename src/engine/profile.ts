@@ -1,0 +1,41 @@
+import type { Lang } from '../nlu/catalog.js';
+import type { Choice } from './replies.js';
+
+/** One line of the conversation, kept so a handoff can give the official the context. */
+export interface TranscriptLine {
+  from: 'citizen' | 'bot';
+  text: string;
+  at: string;
+}
+
+/** The engine's own per-conversation state, stored beside the dialog stack in conversation state. */
+export interface Profile {
+  /** The language the bot last answered in. */
+  lang?: Lang;
+  /** A language the citizen chose explicitly; it wins over detection until they change it again. */
+  chosenLang?: Lang;
+  /** Consecutive messages the model could not understand; two in a row hand off to a person. */
+  unknownStreak: number;
+  /** The menu last offered outside any dialog, so a digit or a tap can select from it. */
+  menu?: Choice[];
+  /** A case an official is handling: while it is live, the citizen's messages go to it. */
+  liveCase?: string;
+  /** A resolved case whose satisfaction rating the bot asked for. */
+  awaitingRating?: string;
+  /** When the privacy notice was shown in this conversation. */
+  privacyNoticeAt?: string;
+  /** The recent conversation, bounded. */
+  transcript: TranscriptLine[];
+}
+
+export const TRANSCRIPT_LIMIT = 40;
+
+export function newProfile(): Profile {
+  return { unknownStreak: 0, transcript: [] };
+}
+
+export function remember(profile: Profile, line: TranscriptLine): void {
+  profile.transcript.push(line);
+  if (profile.transcript.length > TRANSCRIPT_LIMIT)
+    profile.transcript.splice(0, profile.transcript.length - TRANSCRIPT_LIMIT);
+}

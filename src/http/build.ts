@@ -1,0 +1,35 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { webChatRoutes, type WebChatDeps } from '../channels/web/index.js';
+
+export interface HttpDeps {
+  log: Logger;
+  webChat: WebChatDeps;
+  /** Body size limit for every route (webhooks included), in bytes. */
+  bodyLimit?: number;
+}
+
+/**
+ * Builds the HTTP application (web chat, webhooks, console, API) without listening, so every route can
+ * be exercised with `inject()`; only main.ts calls `listen()`.
+ *
+ * @example
+ * const app = await buildHttp(deps);
+ * const res = await app.inject({ method: 'GET', url: '/healthz' });
+ */
+export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    disableRequestLogging: true,
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/', async (_req, reply) => reply.redirect('/chat'));
+  await webChatRoutes(app, deps.webChat);
+  return app;
+}

@@ -1,0 +1,43 @@
+// Wiring only: config → database → intent model → engine → channels → http.
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openConfiguredDatabase } from './db/open.js';
+import { createLogger } from './log.js';
+import { loadIntentModel } from './nlu/index.js';
+
+const config = loadConfig();
+const log = createLogger(config.LOG_LEVEL);
+
+const database = await openConfiguredDatabase(
+  { mongodbUri: config.MONGODB_URI, dataDir: config.DATA_DIR },
+  log,
+);
+log.info(
+  config.MONGODB_URI
+    ? 'connected to MongoDB'
+    : `embedded database in ${config.DATA_DIR} (${database.embedded?.uri ?? ''})`,
+);
+const nlu = await loadIntentModel({ cacheDir: config.NLU_CACHE_DIR });
+const app = await createApp({
+  db: database.db,
+  nlu,
+  log,
+  officeHours: config.OFFICE_HOURS,
+  timeZone: config.TIMEZONE,
+});
+await app.start();
+const address = await app.http.listen({ host: config.HOST, port: config.PORT });
+log.info(`web chat: ${address}/chat`);
+process.stdout.write(`\nCivic chatbot is running.\n  Web chat: ${address}/chat\n\n`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  await app.stop();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
