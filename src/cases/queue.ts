@@ -84,7 +84,8 @@ function transcriptEntry(input: TranscriptInput, now: Date): Case['transcript'][
 /**
  * Creates a case, open in its department's queue, with a fresh reference and its SLA due time
  * (creation + the department's `slaHours`). References are random; the rare collision with an
- * existing one (E11000 on the unique index) is retried with a new draw.
+ * existing one (E11000 on the unique index) is retried with a new draw. `options.drawReference`
+ * replaces the random draw (tests use it to force a collision).
  *
  * @example
  * ```ts
@@ -95,7 +96,12 @@ function transcriptEntry(input: TranscriptInput, now: Date): Case['transcript'][
  * // c.reference === 'C-7K4P9Q', c.department === 'public_works', c.status === 'open'
  * ```
  */
-export async function createCase(db: CaseDb, input: NewCase): Promise<CaseRecord> {
+export async function createCase(
+  db: CaseDb,
+  input: NewCase,
+  options: { drawReference?: () => string } = {},
+): Promise<CaseRecord> {
+  const draw = options.drawReference ?? generateReference;
   const now = input.now ?? new Date();
   const department = input.department ?? (await routeCategory(db, input.category));
   const slaHours = await slaHoursOf(db, department);
@@ -122,7 +128,7 @@ export async function createCase(db: CaseDb, input: NewCase): Promise<CaseRecord
   };
   for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
     try {
-      const [created] = await db.Case.insertMany([{ ...base, reference: generateReference() }], {
+      const [created] = await db.Case.insertMany([{ ...base, reference: draw() }], {
         // Keep the caller's `now` as createdAt: claim order and the SLA are measured from it.
         timestamps: false,
       });

@@ -18,7 +18,7 @@ export interface BusinessHours {
 
 /**
  * A department with a queue of cases. Its display name is content: it normally comes from locales/
- * (`department.<key>`); `names` lets an admin override it per language without a deployment.
+ * (`departments.<key>`); `names` lets an admin override it per language without a deployment.
  */
 export interface Department {
   key: string;

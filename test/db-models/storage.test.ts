@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConversationState, MemoryStorage, TestAdapter } from 'botbuilder';
+import { ETagConflictError, MongoStorage } from '../../src/db/storage.js';
+import { openTestDb, type TestDb } from '../cases/support.js';
+
+let t: TestDb;
+let storage: MongoStorage;
+
+beforeAll(async () => {
+  t = await openTestDb();
+  storage = new MongoStorage(t.db.StateItem);
+});
+afterAll(async () => t.stop());
+beforeEach(async () => {
+  await t.db.StateItem.deleteMany({});
+});
+
+describe('MongoStorage', () => {
+  it('reads back what was written, with an eTag, and nothing for unknown keys', async () => {
+    await storage.write({ a: { topic: 'complaint', step: 2, nested: { list: [1, 'x'] } } });
+    const items = await storage.read(['a', 'missing']);
+    expect(Object.keys(items)).toEqual(['a']);
+    expect(items.a).toMatchObject({ topic: 'complaint', step: 2, nested: { list: [1, 'x'] } });
+    expect(typeof items.a.eTag).toBe('string');
+    expect(items.a.eTag.length).toBeGreaterThan(0);
+  });
+
+  it('keeps keys botbuilder state really has: dots, dollar-prefixed names, unicode', async () => {
+    const item = { 'a.b': 1, $instance: { text: 'x' }, ключ: 'значение', 名前: '市役所' };
+    await storage.write({ 'telegram/conversations/42': item });
+    const items = await storage.read(['telegram/conversations/42']);
+    expect(items['telegram/conversations/42']).toMatchObject(item);
+  });
+
+  it('changes the eTag on every write', async () => {
+    await storage.write({ k: { n: 1 } });
+    const first = (await storage.read(['k'])).k.eTag;
+    await storage.write({ k: { n: 2, eTag: first } });
+    const second = (await storage.read(['k'])).k;
+    expect(second.n).toBe(2);
+    expect(second.eTag).not.toBe(first);
+  });
+
+  it('rejects a write with a stale eTag and keeps the newer value', async () => {
+    await storage.write({ k: { n: 1 } });
+    const readByA = (await storage.read(['k'])).k;
+    const readByB = (await storage.read(['k'])).k;
+    await storage.write({ k: { ...readByA, n: 2 } });
+    await expect(storage.write({ k: { ...readByB, n: 3 } })).rejects.toBeInstanceOf(ETagConflictError);
+    expect((await storage.read(['k'])).k.n).toBe(2);
+  });
+
+  it("overwrites whatever is stored when the eTag is '*' or absent", async () => {
+    await storage.write({ k: { n: 1 } });
+    await storage.write({ k: { n: 2, eTag: '*' } });
+    expect((await storage.read(['k'])).k.n).toBe(2);
+    await storage.write({ k: { n: 3 } });
+    expect((await storage.read(['k'])).k.n).toBe(3);
+  });
+
+  it('rejects a write with an eTag after the item was deleted (erased state is not resurrected)', async () => {
+    await storage.write({ k: { name: 'Amina' } });
+    const stale = (await storage.read(['k'])).k;
+    await storage.delete(['k']);
+    await expect(storage.write({ k: stale })).rejects.toBeInstanceOf(ETagConflictError);
+    expect(await storage.read(['k'])).toEqual({});
+  });
+
+  it('deletes the given keys and ignores unknown ones', async () => {
+    await storage.write({ a: { n: 1 }, b: { n: 2 } });
+    await storage.delete(['a', 'nope']);
+    const items = await storage.read(['a', 'b']);
+    expect(Object.keys(items)).toEqual(['b']);
+  });
+
+  it('lets exactly one of many concurrent writers with the same eTag win', async () => {
+    await storage.write({ k: { n: 0 } });
+    const read = (await storage.read(['k'])).k;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => storage.write({ k: { ...read, n: i + 1 } })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(9);
+  });
+
+  it("carries botbuilder's ConversationState across turns, as MemoryStorage does", async () => {
+    const run = async (store: MongoStorage | MemoryStorage): Promise<number[]> => {
+      const state = new ConversationState(store);
+      const counter = state.createProperty<number>('count');
+      const seen: number[] = [];
+      const adapter = new TestAdapter(async (context) => {
+        const n = (await counter.get(context, 0)) + 1;
+        await counter.set(context, n);
+        seen.push(n);
+        await state.saveChanges(context);
+      });
+      await adapter.send('one');
+      await adapter.send('two');
+      await adapter.send('three');
+      return seen;
+    };
+    expect(await run(storage)).toEqual(await run(new MemoryStorage()));
+    expect(await run(new MongoStorage(t.db.StateItem))).toEqual([4, 5, 6]);
+  });
+});
