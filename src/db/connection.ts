@@ -49,7 +49,9 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
     await connection.asPromise();
     const models = registerModels(connection);
     for (const model of Object.values(models)) {
-      await model.createCollection();
+      // init() is the collection creation mongoose starts on registration (autoCreate); awaiting it
+      // here instead of racing a second createCollection against it.
+      await model.init();
       // createIndexes, not syncIndexes: it never drops an index an operator added by hand.
       await model.createIndexes();
     }

@@ -122,12 +122,13 @@ describe('leases', () => {
     });
     // Wait for app-1's first tick to have taken the lease before app-2 starts.
     await expect.poll(() => reports.length).toBe(1);
+    // Another overdue case app-2 would report if it swept.
+    await roads(later(-100));
     const second = startSlaSweeper(other, {
       owner: 'app-2',
       intervalMs: 60_000,
       onOverdue: (cases) => void reports.push({ by: 'app-2', cases }),
     });
-    await roads(later(-100));
     await second.stop();
     expect(reports.map((r) => r.by)).toEqual(['app-1']);
     expect(await t.db.Case.countDocuments({ overdue: false })).toBe(1);
