@@ -1,0 +1,146 @@
+/**
+ * Language detection among the model's languages (at most the six), tuned for short informal
+ * messages. Scripts settle Arabic, Chinese and Russian at once. Latin-script text is decided
+ * by a naive Bayes over words and character n-grams learned from the corpora (the words
+ * citizens actually use: "hola", "bonjour", "pls"), combined with @nlpjs/language's trigram
+ * profile restricted to the candidates, which alone confuses short English with Spanish.
+ */
+import { Language } from '@nlpjs/language';
+import { type Lang, LANGS } from './catalog.js';
+import { fold, scriptCounts, words } from './text.js';
+
+type Script = 'han' | 'arabic' | 'cyrillic' | 'latin';
+
+const SCRIPT_OF: Record<Lang, Script> = {
+  en: 'latin',
+  fr: 'latin',
+  es: 'latin',
+  ar: 'arabic',
+  ru: 'cyrillic',
+  zh: 'han',
+};
+
+/** Serialised detector: per-language feature counts. */
+export interface LangIdJSON {
+  langs: Lang[];
+  counts: Partial<Record<Lang, Record<string, number>>>;
+  totals: Partial<Record<Lang, number>>;
+  /** Weight of @nlpjs/language's opinion against the corpus-learned one. */
+  trigramWeight: number;
+}
+
+function latinFeatures(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(fold(text))) {
+    if (!/[a-z]/u.test(w)) continue;
+    out.push(`w:${w}`);
+    const padded = `<${w}>`;
+    for (let n = 1; n <= 3; n += 1) {
+      for (let i = 0; i + n <= padded.length; i += 1) out.push(padded.slice(i, i + n));
+    }
+  }
+  return out;
+}
+
+let trigramModel: Language | undefined;
+function trigrams(): Language {
+  trigramModel ??= new Language();
+  return trigramModel;
+}
+
+/** Detects which of a model's languages a message is written in. */
+export class LanguageDetector {
+  private readonly vocabSize: number;
+
+  private constructor(private readonly json: LangIdJSON) {
+    const all = new Set<string>();
+    for (const l of json.langs) for (const k of Object.keys(json.counts[l] ?? {})) all.add(k);
+    this.vocabSize = all.size + 1;
+  }
+
+  /** Learns Latin-script cues from training utterances (never from held-out tests). */
+  static train(examples: readonly { text: string; lang: Lang }[], trigramWeight = 0.5): LanguageDetector {
+    const langs = LANGS.filter((l) => examples.some((e) => e.lang === l));
+    const counts: Partial<Record<Lang, Record<string, number>>> = {};
+    const totals: Partial<Record<Lang, number>> = {};
+    for (const e of examples) {
+      if (SCRIPT_OF[e.lang] !== 'latin') continue;
+      const table = (counts[e.lang] ??= {});
+      for (const f of latinFeatures(e.text)) {
+        table[f] = (table[f] ?? 0) + 1;
+        totals[e.lang] = (totals[e.lang] ?? 0) + 1;
+      }
+    }
+    return new LanguageDetector({ langs, counts, totals, trigramWeight });
+  }
+
+  static fromJSON(json: LangIdJSON): LanguageDetector {
+    return new LanguageDetector(json);
+  }
+
+  toJSON(): LangIdJSON {
+    return this.json;
+  }
+
+  /** The languages this detector chooses among. */
+  get langs(): readonly Lang[] {
+    return this.json.langs;
+  }
+
+  /**
+   * The most likely language of `text`. Text with no letters (a bare "#48213") gets the
+   * first language of the model, as a caller that knows better passes `lang` explicitly.
+   */
+  detect(text: string): Lang {
+    const langs = this.json.langs;
+    const first = langs[0] ?? 'en';
+    if (langs.length <= 1) return first;
+    const s = scriptCounts(text);
+    // One ideograph carries about as much as a short Latin word.
+    const weighted: [Script, number][] = [
+      ['han', s.han * 3],
+      ['arabic', s.arabic],
+      ['cyrillic', s.cyrillic],
+      ['latin', s.latin],
+    ];
+    weighted.sort((a, b) => b[1] - a[1]);
+    const [topScript, topCount] = weighted[0] ?? ['latin', 0];
+    if (topCount === 0) return first;
+    const candidates = langs.filter((l) => SCRIPT_OF[l] === topScript);
+    if (candidates.length === 1) return candidates[0] ?? first;
+    if (candidates.length === 0) {
+      // A script none of the model's languages uses: fall back to what the letters allow.
+      const latin = langs.filter((l) => SCRIPT_OF[l] === 'latin');
+      return this.latin(text, latin.length > 0 ? latin : langs);
+    }
+    return this.latin(text, candidates);
+  }
+
+  private latin(text: string, candidates: readonly Lang[]): Lang {
+    if (candidates.length === 1) return candidates[0] ?? 'en';
+    const feats = latinFeatures(text);
+    const guesses = new Map<string, number>();
+    if (this.json.trigramWeight > 0) {
+      for (const g of trigrams().guess(text, [...candidates])) guesses.set(g.alpha2, g.score);
+    }
+    let best: Lang = candidates[0] ?? 'en';
+    let bestScore = -Infinity;
+    for (const l of candidates) {
+      const table = this.json.counts[l] ?? {};
+      const total = (this.json.totals[l] ?? 0) + this.vocabSize;
+      let score = 0;
+      for (const f of feats) {
+        // Whole words are stronger evidence than single letters.
+        const weight = f.startsWith('w:') ? 2 : 1;
+        score += weight * Math.log(((table[f] ?? 0) + 0.1) / total);
+      }
+      if (feats.length > 0) score /= Math.sqrt(feats.length);
+      score += this.json.trigramWeight * 10 * Math.log((guesses.get(l) ?? 0) + 0.01);
+      if (score > bestScore) {
+        bestScore = score;
+        best = l;
+      }
+    }
+    return best;
+  }
+}
