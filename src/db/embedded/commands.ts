@@ -1,13 +1,14 @@
 import { calculateObjectSize, ObjectId, UUID } from 'bson';
 import { Aggregator, find as mingoFind, Query, update as mingoUpdate } from 'mingo';
 import type { Modifier } from 'mingo/updater';
+import { compare } from 'mingo/util';
 import { hostname } from 'node:os';
 import { CommandError, asCommandError } from './errors.js';
 import { collectionName, optArray, optBool, optDoc, optDocs, optNumber, optString } from './fields.js';
 import { cursorId } from './wire.js';
 import type { Cursors } from './cursors.js';
 import type { Collection, Store, WriteSet } from './store.js';
-import { isDoc, keyOf, valuesAt, type Doc } from './values.js';
+import { isDoc, keyOf, valueAt, valuesAt, type Doc } from './values.js';
 
 /** What a command handler can see. */
 export interface CommandContext {
@@ -80,6 +81,10 @@ function select(coll: Collection | undefined, sel: Selection): Doc[] {
   let source = candidates(coll, sel.filter);
   const { spec, natural } = sortSpec(sel.sort);
   if (natural === -1) source = source.slice().reverse();
+  if (spec && !sel.collation) {
+    const fast = fastSort(source, sel, spec);
+    if (fast) return fast;
+  }
   try {
     const cursor = mingoFind(source, sel.filter, sel.projection ?? {}, {
       ...QUERY_OPTIONS,
@@ -89,6 +94,49 @@ function select(coll: Collection | undefined, sel: Selection): Doc[] {
     if (sel.skip) cursor.skip(sel.skip);
     if (sel.limit) cursor.limit(sel.limit);
     return cursor.all().filter(isDoc);
+  } catch (err) {
+    throw asCommandError(err);
+  }
+}
+
+/**
+ * Sort without mingo's group-by sort when every sort key holds a scalar: a plain comparator, and a
+ * single linear scan for `limit: 1` (the queue's claim). Arrays and sub-documents as sort keys
+ * fall back to mingo, which knows MongoDB's rules for them.
+ */
+function fastSort(source: Doc[], sel: Selection, spec: Record<string, 1 | -1>): Doc[] | undefined {
+  const q = query(sel.filter);
+  const fields = Object.entries(spec);
+  const paths = fields.map(([f]) => f);
+  const rows: { doc: Doc; keys: unknown[] }[] = [];
+  for (const doc of source) {
+    if (!q.test(doc)) continue;
+    const keys = paths.map((f) => (f.includes('.') ? valueAt(doc, f) : doc[f]));
+    if (keys.some((k) => Array.isArray(k) || isDoc(k))) return undefined;
+    rows.push({ doc, keys });
+  }
+  const cmp = (a: { keys: unknown[] }, b: { keys: unknown[] }): number => {
+    for (let i = 0; i < fields.length; i++) {
+      const c = compare(a.keys[i], b.keys[i]);
+      if (c !== 0) return (fields[i]?.[1] ?? 1) * c;
+    }
+    return 0;
+  };
+  const skip = sel.skip ?? 0;
+  let picked: Doc[];
+  if (sel.limit === 1 && skip === 0) {
+    let best = rows[0];
+    for (const row of rows) if (best && cmp(row, best) < 0) best = row;
+    picked = best ? [best.doc] : [];
+  } else {
+    rows.sort(cmp);
+    const end = sel.limit ? skip + sel.limit : undefined;
+    picked = rows.slice(skip, end).map((r) => r.doc);
+  }
+  if (!sel.projection || Object.keys(sel.projection).length === 0) return picked;
+  const projection = sel.projection;
+  try {
+    return mingoFind(picked, {}, projection, QUERY_OPTIONS).all().filter(isDoc);
   } catch (err) {
     throw asCommandError(err);
   }
@@ -251,7 +299,11 @@ function applyUpdate(
         }
       }
       try {
-        mingoUpdate(out, toModifier(modifier), arrayFilters, inserting ? {} : filter, {
+        // Only the positional `$` needs the filter; skipping it saves compiling the query twice.
+        const positional = Object.values(modifier).some(
+          (e) => isDoc(e) && Object.keys(e).some((p) => /(^|\.)\$(\.|$)/.test(p)),
+        );
+        mingoUpdate(out, toModifier(modifier), arrayFilters, inserting || !positional ? {} : filter, {
           cloneMode: 'deep',
           queryOptions: QUERY_OPTIONS,
         });
