@@ -33,6 +33,10 @@ export const CASE_ERRORS = {
     status: 409,
     message: 'The case is already in that department; choose another department to transfer to.',
   },
+  CASE_CONFLICT: {
+    status: 409,
+    message: 'The case kept changing while this change was applied; reload it and try again.',
+  },
   DEPARTMENT_NOT_FOUND: {
     status: 404,
     message: 'No department has this key; create it (or seed the defaults) before routing cases to it.',

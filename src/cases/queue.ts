@@ -228,8 +228,8 @@ async function transition(
     ).lean<CaseRecord>();
     if (updated !== null) return updated;
   }
-  // Still contended after several rounds: report the case as taken rather than loop forever.
-  throw new CaseError('CASE_NOT_CLAIMABLE', reference);
+  // Still contended after several rounds: let the caller reload rather than loop forever.
+  throw new CaseError('CASE_CONFLICT', reference);
 }
 
 function assertLive(current: Snapshot, reference: string): void {

@@ -121,7 +121,7 @@ describe('leases', () => {
       onOverdue: (cases) => void reports.push({ by: 'app-1', cases }),
     });
     // Wait for app-1's first tick to have taken the lease before app-2 starts.
-    await expect.poll(() => reports.length).toBe(1);
+    await expect.poll(() => reports.length, { timeout: 20_000 }).toBe(1);
     // Another overdue case app-2 would report if it swept.
     await roads(later(-100));
     const second = startSlaSweeper(other, {

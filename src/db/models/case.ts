@@ -196,8 +196,9 @@ export const caseSchema = new Schema<Case>(
 );
 
 caseSchema.index({ reference: 1 }, { unique: true });
-// claim-next: the open cases of one department, highest priority first, then oldest.
-caseSchema.index({ department: 1, status: 1, priority: -1, createdAt: 1 });
+// claim-next: the open cases of one department, highest priority first, then oldest (then _id, the
+// tie-break claimNext sorts on), so the claim walks the index instead of sorting the queue in memory.
+caseSchema.index({ department: 1, status: 1, priority: -1, createdAt: 1, _id: 1 });
 // The SLA sweeper: live cases not yet marked overdue whose due time has passed.
 caseSchema.index({ overdue: 1, status: 1, slaDueAt: 1 });
 // "Does this citizen have a live case?" on every inbound message, and "my cases" for case status.
