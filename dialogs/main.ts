@@ -9,7 +9,7 @@ import {
 } from 'botbuilder-dialogs';
 import { INTENTS, type IntentOrNone } from '../src/nlu/catalog.js';
 import { matchChoice, type Choice } from '../src/engine/replies.js';
-import { say, turnInfo } from '../src/engine/turn.js';
+import { answersPendingChoice, say, turnInfo } from '../src/engine/turn.js';
 import { CaseStatusDialog } from './case-status.js';
 import { choicesReply, textReply } from './common.js';
 import { ComplaintDialog } from './complaint.js';
@@ -67,7 +67,7 @@ export class MainDialog extends ComponentDialog {
       return { status: DialogTurnStatus.complete };
     }
     const short = text.split(/\s+/).length <= MAX_INTERRUPTION_WORDS;
-    if (!short || info.nlu.score < MIN_INTERRUPTION_SCORE) return undefined;
+    if (!short || info.nlu.score < MIN_INTERRUPTION_SCORE || answersPendingChoice(inner)) return undefined;
     switch (info.nlu.intent) {
       case 'help':
         await say(inner.context, textReply(inner.context, 'help.in_form'));

@@ -1,5 +1,5 @@
 import type { Activity as BfActivity, TurnContext } from 'botbuilder';
-import { Prompt, type PromptOptions, type PromptRecognizerResult } from 'botbuilder-dialogs';
+import { Prompt, type DialogContext, type PromptOptions, type PromptRecognizerResult } from 'botbuilder-dialogs';
 import type { Classification, Lang } from '../nlu/catalog.js';
 import type { Vars } from '../i18n/index.js';
 import type { Activity, Attachment } from './activity.js';
@@ -129,4 +129,23 @@ export class AskPrompt extends Prompt<Answer> {
 /** Builds the options for an {@link AskPrompt} from replies. */
 export function ask(prompt: Reply, retry: Reply, validations: Expect): AskOptions {
   return { prompt: replyActivity(prompt), retryPrompt: replyActivity(retry), validations };
+}
+
+function isAskOptions(value: unknown): value is AskOptions {
+  return typeof value === 'object' && value !== null && 'validations' in value;
+}
+
+/**
+ * True when the message answers the choice the innermost {@link AskPrompt} is waiting for ("Français"
+ * to "which language?"): such an answer must reach the prompt, not be taken as an interruption.
+ */
+export function answersPendingChoice(dc: DialogContext): boolean {
+  let inner = dc;
+  while (inner.child) inner = inner.child;
+  const state: unknown = inner.activeDialog?.state;
+  const options: unknown = typeof state === 'object' && state !== null && 'options' in state ? state.options : undefined;
+  if (!isAskOptions(options)) return false;
+  const expect = options.validations;
+  const choices = expect.type === 'choice' ? expect.choices : expect.type === 'attachment' ? expect.orChoices : [];
+  return matchChoice(turnInfo(dc.context).activity, choices) !== undefined;
 }

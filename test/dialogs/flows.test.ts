@@ -20,7 +20,7 @@ beforeAll(async () => {
   bot = await startTestBot();
 });
 afterAll(async () => {
-  await bot.stop();
+  await bot?.stop();
 });
 
 /** Files a complaint through the whole form and returns its reference. */
