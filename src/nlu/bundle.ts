@@ -16,7 +16,7 @@ import {
 import { extractReferences } from './references.js';
 
 /** Bumped when the saved format or the training method changes meaning. */
-export const MODEL_FORMAT = 'civic-nlu/1';
+export const MODEL_FORMAT = 'civic-nlu/2';
 
 /** Longest text classified; longer messages are cut (a 10 kB paste is not an intent). */
 export const MAX_CLASSIFY_CHARS = 1000;
@@ -56,6 +56,7 @@ const BundleSchema = z.object({
     counts: z.partialRecord(z.enum(LANGS), z.record(z.string(), z.number())),
     totals: z.partialRecord(z.enum(LANGS), z.number()),
     trigramWeight: z.number(),
+    latinShare: z.partialRecord(z.enum(LANGS), z.number()),
   }),
   models: z.array(
     z.object({
@@ -71,6 +72,7 @@ const BundleSchema = z.object({
       nlpjs: z.looseObject({}),
       alpha: z.number(),
       threshold: z.number(),
+      noneRatio: z.number(),
       calibration: z.object({ a: z.number(), b: z.number() }),
       cv: z.object({
         inScopeAccuracy: z.number(),

@@ -27,6 +27,21 @@ export interface LangIdJSON {
   totals: Partial<Record<Lang, number>>;
   /** Weight of @nlpjs/language's opinion against the corpus-learned one. */
   trigramWeight: number;
+  /** Share of each language's training utterances written in Latin script (Arabizi, translit). */
+  latinShare: Partial<Record<Lang, number>>;
+}
+
+function dominantScript(text: string): Script | undefined {
+  const s = scriptCounts(text);
+  const ranked: [Script, number][] = [
+    ['han', s.han * 3],
+    ['arabic', s.arabic],
+    ['cyrillic', s.cyrillic],
+    ['latin', s.latin],
+  ];
+  ranked.sort((a, b) => b[1] - a[1]);
+  const [script, count] = ranked[0] ?? ['latin', 0];
+  return count > 0 ? script : undefined;
 }
 
 function latinFeatures(text: string): string[] {
@@ -63,15 +78,23 @@ export class LanguageDetector {
     const langs = LANGS.filter((l) => examples.some((e) => e.lang === l));
     const counts: Partial<Record<Lang, Record<string, number>>> = {};
     const totals: Partial<Record<Lang, number>> = {};
+    const latin = new Map<Lang, number>();
+    const all = new Map<Lang, number>();
     for (const e of examples) {
-      if (SCRIPT_OF[e.lang] !== 'latin') continue;
+      all.set(e.lang, (all.get(e.lang) ?? 0) + 1);
+      // Latin-script utterances of any language teach the Latin decision: Arabic typed as
+      // Arabizi ("salam 3likom") must not be taken for English.
+      if (dominantScript(e.text) !== 'latin') continue;
+      latin.set(e.lang, (latin.get(e.lang) ?? 0) + 1);
       const table = (counts[e.lang] ??= {});
       for (const f of latinFeatures(e.text)) {
         table[f] = (table[f] ?? 0) + 1;
         totals[e.lang] = (totals[e.lang] ?? 0) + 1;
       }
     }
-    return new LanguageDetector({ langs, counts, totals, trigramWeight });
+    const latinShare: Partial<Record<Lang, number>> = {};
+    for (const l of langs) latinShare[l] = (latin.get(l) ?? 0) / (all.get(l) ?? 1);
+    return new LanguageDetector({ langs, counts, totals, trigramWeight, latinShare });
   }
 
   static fromJSON(json: LangIdJSON): LanguageDetector {
@@ -95,18 +118,12 @@ export class LanguageDetector {
     const langs = this.json.langs;
     const first = langs[0] ?? 'en';
     if (langs.length <= 1) return first;
-    const s = scriptCounts(text);
-    // One ideograph carries about as much as a short Latin word.
-    const weighted: [Script, number][] = [
-      ['han', s.han * 3],
-      ['arabic', s.arabic],
-      ['cyrillic', s.cyrillic],
-      ['latin', s.latin],
-    ];
-    weighted.sort((a, b) => b[1] - a[1]);
-    const [topScript, topCount] = weighted[0] ?? ['latin', 0];
-    if (topCount === 0) return first;
-    const candidates = langs.filter((l) => SCRIPT_OF[l] === topScript);
+    const topScript = dominantScript(text);
+    if (!topScript) return first;
+    const candidates =
+      topScript === 'latin'
+        ? langs.filter((l) => SCRIPT_OF[l] === 'latin' || (this.json.latinShare[l] ?? 0) >= 0.02)
+        : langs.filter((l) => SCRIPT_OF[l] === topScript);
     if (candidates.length === 1) return candidates[0] ?? first;
     if (candidates.length === 0) {
       // A script none of the model's languages uses: fall back to what the letters allow.
@@ -121,7 +138,8 @@ export class LanguageDetector {
     const feats = latinFeatures(text);
     const guesses = new Map<string, number>();
     if (this.json.trigramWeight > 0) {
-      for (const g of trigrams().guess(text, [...candidates])) guesses.set(g.alpha2, g.score);
+      const native = candidates.filter((l) => SCRIPT_OF[l] === 'latin');
+      if (native.length > 0) for (const g of trigrams().guess(text, native)) guesses.set(g.alpha2, g.score);
     }
     let best: Lang = candidates[0] ?? 'en';
     let bestScore = -Infinity;
@@ -135,7 +153,11 @@ export class LanguageDetector {
         score += weight * Math.log(((table[f] ?? 0) + 0.1) / total);
       }
       if (feats.length > 0) score /= Math.sqrt(feats.length);
-      score += this.json.trigramWeight * 10 * Math.log((guesses.get(l) ?? 0) + 0.01);
+      if (SCRIPT_OF[l] === 'latin')
+        score += this.json.trigramWeight * 10 * Math.log((guesses.get(l) ?? 0) + 0.01);
+      // A language usually written in another script: the trigram profile has no opinion, so
+      // the prior is how often its citizens wrote in Latin letters in the corpus.
+      else score += this.json.trigramWeight * 10 * Math.log(0.3 * (this.json.latinShare[l] ?? 0) + 0.01);
       if (score > bestScore) {
         bestScore = score;
         best = l;

@@ -84,9 +84,9 @@ export function trainLogReg(
   numClasses: number,
   opts: LogRegOptions = {},
 ): LogRegModel {
-  const epochs = opts.epochs ?? 25;
-  const lr0 = opts.learningRate ?? 0.8;
-  const l2 = opts.l2 ?? 1e-4;
+  const epochs = opts.epochs ?? 30;
+  const lr0 = opts.learningRate ?? 3;
+  const l2 = opts.l2 ?? 1e-6;
   const random = rng(opts.seed ?? 1);
   const model: LogRegModel = {
     numFeatures,

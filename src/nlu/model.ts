@@ -48,6 +48,8 @@ export interface LangModelJSON {
   alpha: number;
   /** Below this ensemble probability an in-scope guess becomes None. */
   threshold: number;
+  /** None wins when its probability exceeds this multiple of the best in-scope one. */
+  noneRatio: number;
   /** Platt scaling of the decision's raw probability: sigmoid(a·p + b). */
   calibration: { a: number; b: number };
   /** Cross-validation figures behind the choices, for reports. */
@@ -138,7 +140,7 @@ async function trainParts(
     }
   }
   const lr = trainLogReg(xs, ys, vocab.size, labels.length, {
-    epochs: opts.epochs ?? 25,
+    epochs: opts.epochs ?? 30,
     seed: opts.seed ?? 7,
     sampleWeights: ws,
   });
@@ -162,18 +164,26 @@ interface Raw {
   p: number;
 }
 
+/**
+ * The decision rule: the best in-scope label wins unless its probability is under the
+ * threshold or the None class outweighs it by more than `noneRatio`.
+ */
 function decide(
   labels: readonly string[],
   probs: Float64Array,
   threshold: number,
+  noneRatio: number,
 ): Raw & { intent: string; raw: number } {
-  let top = 0;
-  for (let i = 1; i < probs.length; i += 1) if ((probs[i] ?? 0) > (probs[top] ?? 0)) top = i;
-  const p = probs[top] ?? 0;
-  const label = labels[top] ?? NONE;
-  if (label === NONE) return { top, p, intent: NONE, raw: p };
+  let top = -1;
+  let pNone = 0;
+  for (let i = 0; i < probs.length; i += 1) {
+    if (labels[i] === NONE) pNone = probs[i] ?? 0;
+    else if (top < 0 || (probs[i] ?? 0) > (probs[top] ?? 0)) top = i;
+  }
+  const p = top < 0 ? 0 : (probs[top] ?? 0);
+  if (top < 0 || pNone > noneRatio * p) return { top, p, intent: NONE, raw: pNone };
   if (p < threshold) return { top, p, intent: NONE, raw: 1 - p };
-  return { top, p, intent: label, raw: p };
+  return { top, p, intent: labels[top] ?? NONE, raw: p };
 }
 
 function sigmoid(x: number): number {
@@ -210,6 +220,7 @@ function metrics(
   scored: readonly Scored[],
   alpha: number,
   threshold: number,
+  noneRatio: number,
 ): { inAcc: number; oosRec: number; oosPrec: number; n: number } {
   let inN = 0;
   let inOk = 0;
@@ -220,7 +231,7 @@ function metrics(
   for (const s of scored) {
     for (let i = 0; i < labels.length; i += 1)
       probs[i] = alpha * (s.pLr[i] ?? 0) + (1 - alpha) * (s.pNlp[i] ?? 0);
-    const d = decide(labels, probs, threshold);
+    const d = decide(labels, probs, threshold, noneRatio);
     if (d.intent === NONE) predNone += 1;
     if (s.gold === NONE) {
       oosN += 1;
@@ -292,19 +303,21 @@ export async function trainLangModel(
   }
 
   const hasNone = labels.includes(NONE);
-  let best = { alpha: 0.5, threshold: 0, objective: -Infinity };
+  let best = { alpha: 0.5, threshold: 0, noneRatio: 1, objective: -Infinity };
   for (const alpha of [0, 0.25, 0.4, 0.5, 0.6, 0.75, 1]) {
     if (hasNone) {
-      for (let t = 0; t <= 0.9; t += 0.01) {
-        const m = metrics(labels, scored, alpha, t);
-        // The three targets weigh the same; a tiny preference for the middle breaks ties.
-        const objective = m.inAcc + m.oosRec + m.oosPrec - 0.001 * Math.abs(alpha - 0.5);
-        if (objective > best.objective + 1e-9) best = { alpha, threshold: t, objective };
+      for (const noneRatio of [0.75, 1, 1.5, 2, 3, 5]) {
+        for (let t = 0; t <= 0.8; t += 0.02) {
+          const m = metrics(labels, scored, alpha, t, noneRatio);
+          // The three targets weigh the same; a tiny preference for the middle breaks ties.
+          const objective = m.inAcc + m.oosRec + m.oosPrec - 0.001 * Math.abs(alpha - 0.5);
+          if (objective > best.objective + 1e-9) best = { alpha, threshold: t, noneRatio, objective };
+        }
       }
     } else {
-      const m = metrics(labels, scored, alpha, 0);
+      const m = metrics(labels, scored, alpha, 0, 1);
       const objective = m.inAcc - 0.001 * Math.abs(alpha - 0.5);
-      if (objective > best.objective + 1e-9) best = { alpha, threshold: 0, objective };
+      if (objective > best.objective + 1e-9) best = { alpha, threshold: 0, noneRatio: 1, objective };
     }
   }
   if (!hasNone) {
@@ -315,7 +328,7 @@ export async function trainLangModel(
     for (const s of scored) {
       for (let i = 0; i < labels.length; i += 1)
         probs[i] = best.alpha * (s.pLr[i] ?? 0) + (1 - best.alpha) * (s.pNlp[i] ?? 0);
-      const d = decide(labels, probs, 0);
+      const d = decide(labels, probs, 0, 1);
       if (d.intent === s.gold) tops.push(d.p);
     }
     tops.sort((a, b) => a - b);
@@ -327,11 +340,11 @@ export async function trainLangModel(
   for (const s of scored) {
     for (let i = 0; i < labels.length; i += 1)
       probs[i] = best.alpha * (s.pLr[i] ?? 0) + (1 - best.alpha) * (s.pNlp[i] ?? 0);
-    const d = decide(labels, probs, best.threshold);
+    const d = decide(labels, probs, best.threshold, best.noneRatio);
     calPoints.push({ x: d.raw, y: d.intent === s.gold ? 1 : 0 });
   }
   const calibration = platt(calPoints);
-  const cvm = metrics(labels, scored, best.alpha, best.threshold);
+  const cvm = metrics(labels, scored, best.alpha, best.threshold, best.noneRatio);
 
   const parts = await trainParts(lang, labels, examples, opts);
   onStep(`${lang}: final model`);
@@ -344,6 +357,7 @@ export async function trainLangModel(
     nlpjs: parts.nlp.toJSON(),
     alpha: best.alpha,
     threshold: best.threshold,
+    noneRatio: best.noneRatio,
     calibration,
     cv: { inScopeAccuracy: cvm.inAcc, oosRecall: cvm.oosRec, oosPrecision: cvm.oosPrec, examples: cvm.n },
   });
@@ -376,7 +390,7 @@ export class LangModel {
 
   /** The intent (or None) and a calibrated confidence in it. */
   classify(text: string): LangDecision {
-    const d = decide(this.json.labels, this.probabilities(text), this.json.threshold);
+    const d = decide(this.json.labels, this.probabilities(text), this.json.threshold, this.json.noneRatio);
     const { a, b } = this.json.calibration;
     return { intent: d.intent, score: Math.round(sigmoid(a * d.raw + b) * 1000) / 1000 };
   }

@@ -75,7 +75,7 @@ export function words(folded: string): string[] {
 
 /**
  * Character and word features of one utterance, as feature-name strings. Latin, Cyrillic
- * and Arabic words give padded character 2–5-grams plus the word and word bigrams; Han runs
+ * and Arabic words give padded character 3–5-grams plus the word and word bigrams; Han runs
  * give character 1–3-grams, because Chinese has no spaces and a word segmenter would cost
  * memory for little gain at this level.
  */
@@ -105,7 +105,8 @@ function latinGrams(w: string, out: string[]): void {
   out.push(`w:${w}`);
   const padded = `<${w}>`;
   const chars = Array.from(padded);
-  for (let n = 2; n <= 5; n += 1) {
+  // Bigrams add little but noise once words and 3–5-grams are there (measured on a dev split).
+  for (let n = 3; n <= 5; n += 1) {
     for (let i = 0; i + n <= chars.length; i += 1) {
       out.push(`c:${chars.slice(i, i + n).join('')}`);
     }
