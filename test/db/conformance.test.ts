@@ -457,3 +457,19 @@ describe('mongoose', () => {
     expect((await Case.deleteMany({ status: 'open' })).deletedCount).toBe(2);
   });
 });
+
+describe('lookups by _id', () => {
+  it('finds by _id equality and $in, ignoring ids that do not exist', async () => {
+    const c = db.collection<{ _id: number; v: string }>('byid');
+    await c.insertMany([
+      { _id: 1, v: 'a' },
+      { _id: 2, v: 'b' },
+      { _id: 3, v: 'c' },
+    ]);
+    expect(await c.findOne({ _id: 2 })).toEqual({ _id: 2, v: 'b' });
+    const found = await c.find({ _id: { $in: [3, 1, 9, 1] } }).toArray();
+    expect(found.map((d) => d._id).sort()).toEqual([1, 3]);
+    expect(await c.countDocuments({ _id: { $in: [2, 7] }, v: 'b' })).toBe(1);
+    expect(await c.countDocuments({ _id: { $in: [2, 7] }, v: 'x' })).toBe(0);
+  });
+});

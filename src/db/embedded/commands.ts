@@ -49,6 +49,20 @@ function candidates(coll: Collection | undefined, filter: Doc): Doc[] {
     const doc = coll.docs.get(keyOf(id));
     return doc ? [doc] : [];
   }
+  // `{ _id: { $in: [...] } }` is what populate sends; scalar ids are looked up directly.
+  if (isDoc(id) && Object.keys(id).length === 1 && Array.isArray(id['$in'])) {
+    const ids = id['$in'];
+    const scalar = (v: unknown): boolean =>
+      v !== null && v !== undefined && !Array.isArray(v) && !isDoc(v) && !(v instanceof RegExp);
+    if (ids.every(scalar)) {
+      const out: Doc[] = [];
+      for (const key of new Set(ids.map(keyOf))) {
+        const doc = coll.docs.get(key);
+        if (doc) out.push(doc);
+      }
+      return out;
+    }
+  }
   return [...coll.docs.values()];
 }
 
