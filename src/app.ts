@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Channel, ChannelFactory } from './channels/types.js';
 import { WebChatSender } from './channels/web/index.js';
 import type { Db } from './db/connection.js';
-import type { ChannelId } from './engine/activity.js';
+import type { Activity, ChannelId } from './engine/activity.js';
 import { dbServices } from './engine/db-services.js';
 import { Engine, type Understanding } from './engine/engine.js';
 import type { InboxOptions } from './engine/inbox.js';
@@ -17,7 +18,9 @@ export interface AppOptions {
   log: Logger;
   officeHours: string;
   timeZone: string;
-  /** Extra channels' senders (the platform adapters register theirs here). */
+  /** Platform channels (Telegram, WhatsApp, Messenger…), built once the context exists. */
+  channels?: ChannelFactory[];
+  /** Bare senders for channels without inbound routes (the terminal chat, tests). */
   senders?: Partial<Record<ChannelId, ChannelSender>>;
   outbox?: OutboxOptions;
   inbox?: InboxOptions;
@@ -31,7 +34,8 @@ export interface App {
   services: Services;
   i18n: Translator;
   http: FastifyInstance;
-  /** Starts the dispatcher and picks up messages accepted before a restart. */
+  channels: Channel[];
+  /** Starts the dispatcher and the channels, and picks up messages accepted before a restart. */
   start(): Promise<void>;
   /** Finishes in-flight turns and sends, then stops (the database is the caller's to close). */
   stop(): Promise<void>;
@@ -64,9 +68,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
   for (const [channel, sender] of Object.entries(opts.senders ?? {}) as [ChannelId, ChannelSender][]) {
     outbox.register(channel, sender);
   }
+  const receive = (a: Activity): Promise<'accepted' | 'duplicate'> => engine.receive(a);
+  const channels: Channel[] = (opts.channels ?? []).map((make) =>
+    make({ receive, db: opts.db, log: opts.log, i18n }),
+  );
+  for (const channel of channels) outbox.register(channel.id, channel.sender);
   const http = await buildHttp({
     log: opts.log,
-    webChat: { receive: (a) => engine.receive(a), sender: webSender, outbox, db: opts.db, i18n },
+    webChat: { receive, sender: webSender, outbox, db: opts.db, i18n },
+    channels,
   });
   return {
     engine,
@@ -74,12 +84,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     services,
     i18n,
     http,
+    channels,
     async start() {
       outbox.start();
+      for (const channel of channels) await channel.start?.();
       const recovered = await engine.inbox.recover();
       if (recovered > 0) opts.log.info({ recovered }, 'resuming messages accepted before the restart');
     },
     async stop() {
+      for (const channel of channels) await channel.stop?.();
       await http.close();
       await engine.idle();
       await outbox.idle();

@@ -25,6 +25,35 @@ const schema = z.object({
     .regex(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d-\d\d:\d\d$/)
     .default('Mon-Fri 08:00-17:00'),
   TIMEZONE: z.string().default('UTC'),
+
+  // Channels: a channel whose settings are absent is off (main.ts logs which are on).
+  TELEGRAM_BOT_TOKEN: optionalString,
+  /** Another Bot API server: Telegram's self-hosted one, or a test fake. */
+  TELEGRAM_API_ROOT: optionalString.pipe(z.url().optional()),
+  /** Telegram's secret_token for webhook mode (required with PUBLIC_URL). */
+  TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, 'use 16-256 characters of A-Z, a-z, 0-9, _ and -')
+      .optional(),
+  ),
+  WHATSAPP_WEB: z.enum(['0', '1']).default('0'),
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  WHATSAPP_TOKEN: optionalString,
+  WHATSAPP_PHONE_NUMBER_ID: optionalString,
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  /** Template sent for case updates outside WhatsApp's 24-hour window (approved in Meta's manager). */
+  WHATSAPP_UPDATE_TEMPLATE: z.string().default('case_update'),
+  MESSENGER_PAGE_TOKEN: optionalString,
+  MESSENGER_APP_SECRET: optionalString,
+  MESSENGER_VERIFY_TOKEN: optionalString,
+  /** The Graph API host for the Meta channels (a test fake in tests). */
+  GRAPH_API_ROOT: z.url().default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v21.0'),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;

@@ -1,10 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Channel } from '../channels/types.js';
 import { webChatRoutes, type WebChatDeps } from '../channels/web/index.js';
 
 export interface HttpDeps {
   log: Logger;
   webChat: WebChatDeps;
+  /** Platform channels whose webhooks are mounted here. */
+  channels?: readonly Channel[];
   /** Body size limit for every route (webhooks included), in bytes. */
   bodyLimit?: number;
 }
@@ -31,5 +34,6 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/', async (_req, reply) => reply.redirect('/chat'));
   await webChatRoutes(app, deps.webChat);
+  for (const channel of deps.channels ?? []) await channel.routes?.(app);
   return app;
 }

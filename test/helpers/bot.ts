@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { CollectingSender } from '../../src/channels/testing/collector.js';
+import type { ChannelFactory } from '../../src/channels/types.js';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import type { Activity } from '../../src/engine/activity.js';
 import type { Understanding } from '../../src/engine/engine.js';
@@ -32,7 +33,7 @@ let counter = 0;
  * collecting channel in place of a platform: the transcript tests' TestAdapter.
  */
 export async function startTestBot(
-  opts: { nlu?: Understanding; clock?: () => Date; officeHours?: string } = {},
+  opts: { nlu?: Understanding; clock?: () => Date; officeHours?: string; channels?: ChannelFactory[] } = {},
 ): Promise<TestBot> {
   const mongo = await startTestMongo();
   const nlu = opts.nlu ?? (await sharedIntentModel());
@@ -47,6 +48,7 @@ export async function startTestBot(
       officeHours: opts.officeHours ?? 'Mon-Sun 00:00-23:59',
       timeZone: 'UTC',
       senders: { test: collector },
+      ...(opts.channels ? { channels: opts.channels } : {}),
       outbox: { baseDelayMs: 20, maxDelayMs: 200, pollMs: 50 },
       inbox: { retryDelayMs: 10 },
       ...(opts.clock ? { clock: opts.clock } : {}),
