@@ -29,7 +29,12 @@ export class WireServer {
   constructor(opts: WireServerOptions) {
     this.opts = opts;
     this.server = createServer((socket) => this.accept(socket));
-    this.ttlTimer = setInterval(() => void this.sweepTtl(), opts.ttlIntervalMs);
+    this.ttlTimer = setInterval(() => {
+      // A failing sweep (e.g. a bad partial filter) must not take the server down; the next one retries.
+      this.sweepTtl().catch((err: unknown) =>
+        opts.log(`TTL sweep failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }, opts.ttlIntervalMs);
     this.ttlTimer.unref();
   }
 
