@@ -57,6 +57,7 @@ const BundleSchema = z.object({
     totals: z.partialRecord(z.enum(LANGS), z.number()),
     trigramWeight: z.number(),
     latinShare: z.partialRecord(z.enum(LANGS), z.number()),
+    otherScriptPrior: z.number(),
   }),
   models: z.array(
     z.object({

@@ -11,17 +11,29 @@ describe('model cache', () => {
     const cacheDir = tempDir('cache');
     const progress: number[] = [];
 
-    const first = await loadIntentModel({ corpusDir, cacheDir, training: QUICK, onProgress: (p) => progress.push(p.done) });
+    const first = await loadIntentModel({
+      corpusDir,
+      cacheDir,
+      training: QUICK,
+      onProgress: (p) => progress.push(p.done),
+    });
     expect(first.fromCache).toBe(false);
     expect(progress.length).toBeGreaterThan(0);
     expect(first.langs).toEqual(['en', 'fr']);
     expect(readdirSync(cacheDir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
 
     progress.length = 0;
-    const second = await loadIntentModel({ corpusDir, cacheDir, training: QUICK, onProgress: (p) => progress.push(p.done) });
+    const second = await loadIntentModel({
+      corpusDir,
+      cacheDir,
+      training: QUICK,
+      onProgress: (p) => progress.push(p.done),
+    });
     expect(second.fromCache).toBe(true);
     expect(progress).toEqual([]);
-    expect(second.classify('how do i renew my passport')).toEqual(first.classify('how do i renew my passport'));
+    expect(second.classify('how do i renew my passport')).toEqual(
+      first.classify('how do i renew my passport'),
+    );
 
     // Editing a corpus changes the key: the next load retrains.
     const en = join(corpusDir, 'en.json');

@@ -8,7 +8,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CLI = join(ROOT, 'src/nlu/cli.ts');
 
-function nlu(args: string[], input?: Buffer | string): { code: number | null; stdout: string; stderr: string } {
+function nlu(
+  args: string[],
+  input?: Buffer | string,
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(TSX, [CLI, ...args], {
     cwd: ROOT,
     input: typeof input === 'string' ? Buffer.from(input) : input,
@@ -30,7 +33,10 @@ describe('nlu classify (the command-line contract)', () => {
   it('answers one JSON object per input line, in order', () => {
     const r = nlu(['classify', '--model', modelDir], 'how do i renew my passport\nbonjour\ntell me a joke\n');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.text)).toEqual(['how do i renew my passport', 'bonjour', 'tell me a joke']);
     expect(lines.map((l) => l.intent)).toEqual(['service.passport', 'greet', 'None']);
     expect(lines.map((l) => l.lang)).toEqual(['en', 'fr', 'en']);
@@ -49,7 +55,10 @@ describe('nlu classify (the command-line contract)', () => {
     ]);
     const r = nlu(['classify', '--model', modelDir], input);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; intent: string });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; intent: string });
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatchObject({ text: 'hello there', intent: 'greet' });
     expect(lines[1]).toMatchObject({ text: '', intent: 'None' });
