@@ -5,19 +5,31 @@ import { openConfiguredDatabase } from './db/open.js';
 import { createLogger } from './log.js';
 import { loadIntentModel } from './nlu/index.js';
 
-const config = loadConfig();
+function fail(err: unknown): never {
+  // A start-up failure is an operator's problem to fix: say what, without a stack trace to wade through.
+  process.stderr.write(`Cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (err) {
+    return fail(err);
+  }
+})();
 const log = createLogger(config.LOG_LEVEL);
 
 const database = await openConfiguredDatabase(
   { mongodbUri: config.MONGODB_URI, dataDir: config.DATA_DIR },
   log,
-);
+).catch(fail);
 log.info(
   config.MONGODB_URI
     ? 'connected to MongoDB'
     : `embedded database in ${config.DATA_DIR} (${database.embedded?.uri ?? ''})`,
 );
-const nlu = await loadIntentModel({ cacheDir: config.NLU_CACHE_DIR });
+const nlu = await loadIntentModel({ cacheDir: config.NLU_CACHE_DIR }).catch(fail);
 const app = await createApp({
   db: database.db,
   nlu,

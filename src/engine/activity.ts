@@ -59,6 +59,8 @@ export const activitySchema = z.object({
   choice: z.string().max(256).optional(),
   location: locationSchema.optional(),
   attachments: z.array(attachmentSchema).max(10).optional(),
+  /** The language the platform or device reports for the user (Telegram's language_code, a browser's). */
+  localeHint: z.string().max(35).optional(),
   /** A platform's "start" event (Telegram /start, a referral, a web chat opening). */
   start: z.boolean().optional(),
 });

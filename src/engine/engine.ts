@@ -13,7 +13,7 @@ import { MainDialog } from '../../dialogs/main.js';
 import type { Db } from '../db/connection.js';
 import { MongoStorage } from '../db/storage.js';
 import type { Translator } from '../i18n/index.js';
-import { NONE, type Classification, type Lang } from '../nlu/catalog.js';
+import { isLang, NONE, type Classification, type Lang } from '../nlu/catalog.js';
 import { conversationKey, type Activity, type Address } from './activity.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { Outbox } from './outbox.js';
@@ -226,7 +226,7 @@ export class Engine {
 
     const profile = await this.profileState.get(ctx, newProfile());
     const text = activity.text?.trim() ?? '';
-    const lang = this.pickLanguage(text, profile);
+    const lang = this.pickLanguage(text, profile, activity.localeHint);
     const nlu: Classification = text
       ? this.deps.nlu.classify(text, { lang })
       : { text, intent: NONE, score: 0, lang, references: [] };
@@ -289,10 +289,11 @@ export class Engine {
    * The citizen's chosen language wins; otherwise a message that says enough decides, and a short one
    * ("ok", "2") keeps the language the conversation already has.
    */
-  private pickLanguage(text: string, profile: Profile): Lang {
+  private pickLanguage(text: string, profile: Profile, localeHint: string | undefined): Lang {
     if (profile.chosenLang) return profile.chosenLang;
     const enough = words(text) >= 2 || nonLatin(text) || (profile.lang === undefined && words(text) >= 1);
     if (enough) return this.deps.nlu.detectLanguage(text);
-    return profile.lang ?? 'en';
+    const hinted = localeHint?.slice(0, 2).toLowerCase();
+    return profile.lang ?? (isLang(hinted) ? hinted : 'en');
   }
 }

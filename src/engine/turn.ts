@@ -1,5 +1,10 @@
 import type { Activity as BfActivity, TurnContext } from 'botbuilder';
-import { Prompt, type DialogContext, type PromptOptions, type PromptRecognizerResult } from 'botbuilder-dialogs';
+import {
+  Prompt,
+  type DialogContext,
+  type PromptOptions,
+  type PromptRecognizerResult,
+} from 'botbuilder-dialogs';
 import type { Classification, Lang } from '../nlu/catalog.js';
 import type { Vars } from '../i18n/index.js';
 import type { Activity, Attachment } from './activity.js';
@@ -143,9 +148,11 @@ export function answersPendingChoice(dc: DialogContext): boolean {
   let inner = dc;
   while (inner.child) inner = inner.child;
   const state: unknown = inner.activeDialog?.state;
-  const options: unknown = typeof state === 'object' && state !== null && 'options' in state ? state.options : undefined;
+  const options: unknown =
+    typeof state === 'object' && state !== null && 'options' in state ? state.options : undefined;
   if (!isAskOptions(options)) return false;
   const expect = options.validations;
-  const choices = expect.type === 'choice' ? expect.choices : expect.type === 'attachment' ? expect.orChoices : [];
+  const choices =
+    expect.type === 'choice' ? expect.choices : expect.type === 'attachment' ? expect.orChoices : [];
   return matchChoice(turnInfo(dc.context).activity, choices) !== undefined;
 }

@@ -23,6 +23,7 @@ const postSchema = z
     choice: z.string().min(1).max(64).optional(),
     location: locationSchema.optional(),
     start: z.boolean().optional(),
+    lang: z.string().max(35).optional(),
   })
   .strict()
   .refine(
@@ -93,7 +94,7 @@ export async function webChatRoutes(app: FastifyInstance, deps: WebChatDeps): Pr
     const html = page
       .replace('__LANG__', lang)
       .replace('__DIR__', lang === 'ar' ? 'rtl' : 'ltr')
-      .replace('__TITLE__', strings.title ?? '')
+      .replaceAll('__TITLE__', strings.title ?? '')
       .replace('__STRINGS__', JSON.stringify(strings).replace(/</g, '\\u003c'));
     return reply.type('text/html; charset=utf-8').send(html);
   });
@@ -116,6 +117,7 @@ export async function webChatRoutes(app: FastifyInstance, deps: WebChatDeps): Pr
       ...(body.choice !== undefined ? { choice: body.choice } : {}),
       ...(body.location !== undefined ? { location: body.location } : {}),
       ...(body.start ? { start: true } : {}),
+      ...(body.lang !== undefined ? { localeHint: body.lang } : {}),
     };
     const status = await deps.receive(activity);
     return reply.code(202).send({ status });

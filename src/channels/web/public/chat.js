@@ -29,7 +29,10 @@
 
   async function post(body, shown) {
     if (shown) bubble(shown, 'me');
-    const payload = Object.assign({ session: session, id: newId() }, body);
+    const payload = Object.assign(
+      { session: session, id: newId(), lang: document.documentElement.lang },
+      body,
+    );
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const res = await fetch('/chat/api/messages', {
