@@ -5,8 +5,8 @@ import {
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
 import { extractReferences } from '../src/nlu/references.js';
-import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
-import { formatDate, textReply } from './common.js';
+import { AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { askText, formatDate, textReply } from './common.js';
 import { DIALOG } from './ids.js';
 
 export interface CaseStatusOptions {
@@ -31,17 +31,7 @@ export class CaseStatusDialog extends ComponentDialog {
   private async askReference(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const options = (step.options ?? {}) as CaseStatusOptions;
     if (options.reference) return step.next({ kind: 'text', text: options.reference } satisfies Answer);
-    return step.prompt(
-      DIALOG.ask,
-      ask(
-        textReply(step.context, 'status.ask_reference'),
-        textReply(step.context, 'status.retry_reference'),
-        {
-          type: 'text',
-          minLength: 2,
-        },
-      ),
-    );
+    return askText(step, 'status.ask_reference', 'status.retry_reference', 2);
   }
 
   private async answer(step: WaterfallStepContext): Promise<DialogTurnResult> {

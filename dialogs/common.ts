@@ -1,5 +1,7 @@
 import type { TurnContext } from 'botbuilder';
-import { turnInfo } from '../src/engine/turn.js';
+import type { DialogTurnResult, WaterfallStepContext } from 'botbuilder-dialogs';
+import { ask, turnInfo } from '../src/engine/turn.js';
+import { DIALOG } from './ids.js';
 import type { Choice, Reply } from '../src/engine/replies.js';
 
 /** Choices whose labels come from locale keys: `choicesFrom(ctx, 'complaint.anonymous', ['yes', 'no'])`. */
@@ -26,4 +28,38 @@ export function formatDate(ctx: TurnContext, date: Date): string {
     timeStyle: 'short',
     timeZone: turnInfo(ctx).timeZone,
   }).format(date);
+}
+
+/** Asks a question with choices (locale key + vars); an unrecognized answer is asked again as "pick one of these". */
+export function askChoice(
+  step: WaterfallStepContext,
+  key: string,
+  choices: Choice[],
+  vars?: Record<string, string | number>,
+): Promise<DialogTurnResult> {
+  const { t } = turnInfo(step.context);
+  return step.prompt(
+    DIALOG.ask,
+    ask(
+      { kind: 'choices', text: t(key, vars), choices },
+      { kind: 'choices', text: t('common.pick_one'), choices },
+      {
+        type: 'choice',
+        choices,
+      },
+    ),
+  );
+}
+
+/** Asks for a free-text answer of at least `minLength` characters, re-asking with `retryKey`. */
+export function askText(
+  step: WaterfallStepContext,
+  key: string,
+  retryKey: string,
+  minLength: number,
+): Promise<DialogTurnResult> {
+  return step.prompt(
+    DIALOG.ask,
+    ask(textReply(step.context, key), textReply(step.context, retryKey), { type: 'text', minLength }),
+  );
 }

@@ -7,7 +7,7 @@ import {
 import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
 import type { Attachment } from '../src/engine/activity.js';
 import { DEFAULT_CATEGORIES } from '../src/db/models/department.js';
-import { choicesFrom, choicesReply, formatDate, textReply } from './common.js';
+import { askChoice, askText, choicesFrom, choicesReply, formatDate, textReply } from './common.js';
 import { DIALOG } from './ids.js';
 
 /** Categories where the citizen is offered anonymity by default. */
@@ -72,34 +72,14 @@ export class ComplaintDialog extends ComponentDialog {
     const initial = options.initialText?.trim() ?? '';
     if (initial.split(/\s+/).length >= MIN_DESCRIPTION_WORDS) form.description = initial;
     const choices = choicesFrom(step.context, 'categories', DEFAULT_CATEGORIES);
-    return step.prompt(
-      ASK,
-      ask(
-        choicesReply(step.context, 'complaint.ask_category', choices),
-        choicesReply(step.context, 'common.pick_one', choices),
-        {
-          type: 'choice',
-          choices,
-        },
-      ),
-    );
+    return askChoice(step, 'complaint.ask_category', choices);
   }
 
   private async askDescription(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const form = this.form(step);
     form.category = choiceValue(step.result);
     if (form.description !== undefined) return step.next();
-    return step.prompt(
-      ASK,
-      ask(
-        textReply(step.context, 'complaint.ask_description'),
-        textReply(step.context, 'complaint.retry_description'),
-        {
-          type: 'text',
-          minLength: 3,
-        },
-      ),
-    );
+    return askText(step, 'complaint.ask_description', 'complaint.retry_description', 3);
   }
 
   private async askLocation(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -150,34 +130,14 @@ export class ComplaintDialog extends ComponentDialog {
       byDefault ? ['yes', 'no'] : ['no', 'yes'],
     );
     const question = byDefault ? 'complaint.ask_anonymous_default' : 'complaint.ask_anonymous';
-    return step.prompt(
-      ASK,
-      ask(
-        choicesReply(step.context, question, choices),
-        choicesReply(step.context, 'common.pick_one', choices),
-        {
-          type: 'choice',
-          choices,
-        },
-      ),
-    );
+    return askChoice(step, question, choices);
   }
 
   private async askConsent(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const form = this.form(step);
     form.anonymous = choiceValue(step.result) === 'yes';
     const choices = choicesFrom(step.context, 'complaint.consent', ['yes', 'no']);
-    return step.prompt(
-      ASK,
-      ask(
-        choicesReply(step.context, 'complaint.ask_consent', choices),
-        choicesReply(step.context, 'common.pick_one', choices),
-        {
-          type: 'choice',
-          choices,
-        },
-      ),
-    );
+    return askChoice(step, 'complaint.ask_consent', choices);
   }
 
   private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -187,22 +147,14 @@ export class ComplaintDialog extends ComponentDialog {
     const where =
       form.location?.text ??
       (form.location?.lat !== undefined ? `${form.location.lat}, ${form.location.lng}` : '');
-    const summary = t('complaint.summary', {
+    const choices = choicesFrom(step.context, 'complaint.confirm', ['send', 'cancel']);
+    return askChoice(step, 'complaint.summary', choices, {
       category: t(`categories.${form.category ?? 'other'}`),
       description: form.description ?? '',
       location: where,
       photos: form.attachments.length,
       anonymous: t(form.anonymous ? 'complaint.anonymous.yes' : 'complaint.anonymous.no'),
     });
-    const choices = choicesFrom(step.context, 'complaint.confirm', ['send', 'cancel']);
-    return step.prompt(
-      ASK,
-      ask(
-        { kind: 'choices', text: summary, choices },
-        choicesReply(step.context, 'common.pick_one', choices),
-        { type: 'choice', choices },
-      ),
-    );
   }
 
   private async create(step: WaterfallStepContext): Promise<DialogTurnResult> {

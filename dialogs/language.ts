@@ -5,7 +5,8 @@ import {
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
 import { isLang, LANGS } from '../src/nlu/catalog.js';
-import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { askChoice } from './common.js';
 import type { Choice } from '../src/engine/replies.js';
 import { DIALOG } from './ids.js';
 
@@ -22,17 +23,7 @@ export class LanguageDialog extends ComponentDialog {
     const { t } = turnInfo(step.context);
     // Each language is named in itself, so a citizen finds theirs whatever language the bot speaks now.
     const choices: Choice[] = LANGS.map((lang) => ({ value: lang, label: t(`language.self_name_${lang}`) }));
-    return step.prompt(
-      DIALOG.ask,
-      ask(
-        { kind: 'choices', text: t('language.ask'), choices },
-        { kind: 'choices', text: t('common.pick_one'), choices },
-        {
-          type: 'choice',
-          choices,
-        },
-      ),
-    );
+    return askChoice(step, 'language.ask', choices);
   }
 
   private async apply(step: WaterfallStepContext): Promise<DialogTurnResult> {

@@ -4,8 +4,8 @@ import {
   type WaterfallStepContext,
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
-import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
-import { choicesFrom, choicesReply, textReply } from './common.js';
+import { AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { askChoice, choicesFrom, textReply } from './common.js';
 import { DIALOG } from './ids.js';
 
 /** `privacy.erase`: asks for confirmation, then erases the citizen's personal data everywhere. */
@@ -19,17 +19,7 @@ export class PrivacyDialog extends ComponentDialog {
 
   private async confirm(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const choices = choicesFrom(step.context, 'privacy.choice', ['erase', 'keep']);
-    return step.prompt(
-      DIALOG.ask,
-      ask(
-        choicesReply(step.context, 'privacy.confirm', choices),
-        choicesReply(step.context, 'common.pick_one', choices),
-        {
-          type: 'choice',
-          choices,
-        },
-      ),
-    );
+    return askChoice(step, 'privacy.confirm', choices);
   }
 
   private async erase(step: WaterfallStepContext): Promise<DialogTurnResult> {

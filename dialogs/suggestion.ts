@@ -4,8 +4,8 @@ import {
   type WaterfallStepContext,
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
-import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
-import { textReply } from './common.js';
+import { AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
+import { askText, textReply } from './common.js';
 import { DIALOG } from './ids.js';
 
 const MIN_IDEA_WORDS = 5;
@@ -27,13 +27,7 @@ export class SuggestionDialog extends ComponentDialog {
     const initial = ((step.options ?? {}) as SuggestionOptions).initialText?.trim() ?? '';
     if (initial.split(/\s+/).length >= MIN_IDEA_WORDS)
       return step.next({ kind: 'text', text: initial } satisfies Answer);
-    return step.prompt(
-      DIALOG.ask,
-      ask(textReply(step.context, 'suggestion.ask'), textReply(step.context, 'suggestion.retry'), {
-        type: 'text',
-        minLength: 3,
-      }),
-    );
+    return askText(step, 'suggestion.ask', 'suggestion.retry', 3);
   }
 
   private async record(step: WaterfallStepContext): Promise<DialogTurnResult> {
