@@ -9,6 +9,7 @@ import { LanguageDetector, type LangIdJSON } from './langid.js';
 import {
   LangModel,
   type LangModelJSON,
+  type LangModelMeta,
   type TrainOptions,
   stepsPerLanguage,
   trainLangModel,
@@ -109,11 +110,12 @@ export async function trainBundle(
   let done = 0;
   const models: LangModelJSON[] = [];
   for (const c of corpora) {
-    const model = await trainLangModel(c.lang, c.train, opts, (stage) => {
-      done += 1;
-      onProgress({ done, total, stage });
-    });
-    models.push(model.json);
+    models.push(
+      await trainLangModel(c.lang, c.train, opts, (stage) => {
+        done += 1;
+        onProgress({ done, total, stage });
+      }),
+    );
   }
   const langid = LanguageDetector.train(corpora.flatMap((c) => c.train)).toJSON();
   onProgress({ done: total, total, stage: 'language detector' });
@@ -133,6 +135,9 @@ export async function trainBundle(
   };
 }
 
+/** A loaded model's description without its weights (what reports and the CLI read). */
+export type BundleSummary = Omit<BundleJSON, 'models'> & { models: LangModelMeta[] };
+
 /** What the bundle says about one message; intent labels are whatever the corpora used. */
 export interface RawClassification {
   text: string;
@@ -147,9 +152,13 @@ export class ModelBundle {
   private readonly models: Map<Lang, LangModel>;
   private readonly detector: LanguageDetector;
 
-  constructor(readonly json: BundleJSON) {
+  /** The model's description; the weights themselves are not kept twice in memory. */
+  readonly summary: BundleSummary;
+
+  constructor(json: BundleJSON) {
     this.models = new Map(json.models.map((m) => [m.lang, LangModel.fromJSON(m)]));
     this.detector = LanguageDetector.fromJSON(json.langid);
+    this.summary = { ...json, models: [...this.models.values()].map((m) => m.json) };
   }
 
   /** Languages the model was trained on, in catalog order. */

@@ -147,7 +147,7 @@ async function defaultModel(onProgress: (p: TrainProgress) => void): Promise<Int
 }
 
 function summary(model: IntentModel): string {
-  return model.json.models
+  return model.summary.models
     .map(
       (m) =>
         `${m.lang}: ${m.labels.length} labels, cross-validated in-scope ${(m.cv.inScopeAccuracy * 100).toFixed(1)}%, ` +

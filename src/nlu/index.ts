@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { type Classification, type Lang, NONE, isIntent } from './catalog.js';
 import {
   type BundleJSON,
+  type BundleSummary,
   ModelBundle,
   type RawClassification,
   type TrainProgress,
@@ -64,8 +65,8 @@ export interface IntentModel {
   readonly fromCache: boolean;
   /** Where the model file is. */
   readonly path: string | undefined;
-  /** The saved form (cross-validation figures, thresholds). */
-  readonly json: BundleJSON;
+  /** What was trained: corpora, cross-validation figures, thresholds (not the weights). */
+  readonly summary: BundleSummary;
 }
 
 function wrap(bundle: ModelBundle, fromCache: boolean, path: string | undefined): IntentModel {
@@ -79,7 +80,7 @@ function wrap(bundle: ModelBundle, fromCache: boolean, path: string | undefined)
     langs: bundle.langs,
     fromCache,
     path,
-    json: bundle.json,
+    summary: bundle.summary,
   };
 }
 

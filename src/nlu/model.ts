@@ -283,7 +283,7 @@ export async function trainLangModel(
   examples: readonly Example[],
   opts: TrainOptions = {},
   onStep: StepCallback = () => undefined,
-): Promise<LangModel> {
+): Promise<LangModelJSON> {
   const labels = [...new Set(examples.map((e) => e.intent))].sort();
   const k = Math.max(2, opts.folds ?? 4);
   const foldOf = assignFolds(examples, k, opts.seed ?? 7);
@@ -349,7 +349,7 @@ export async function trainLangModel(
   const parts = await trainParts(lang, labels, examples, opts);
   onStep(`${lang}: final model`);
   const vocab = [...parts.vocab.keys()];
-  return LangModel.fromJSON({
+  return {
     lang,
     labels,
     vocab,
@@ -360,19 +360,23 @@ export async function trainLangModel(
     noneRatio: best.noneRatio,
     calibration,
     cv: { inScopeAccuracy: cvm.inAcc, oosRecall: cvm.oosRec, oosPrecision: cvm.oosPrec, examples: cvm.n },
-  });
+  };
 }
+
+/** What a loaded model keeps of its JSON: the decisions, not the weights (memory). */
+export type LangModelMeta = Omit<LangModelJSON, 'vocab' | 'logreg' | 'nlpjs'>;
 
 /** A trained model for one language. */
 export class LangModel {
   private constructor(
-    readonly json: LangModelJSON,
+    readonly json: LangModelMeta,
     private readonly parts: Parts,
   ) {}
 
   static fromJSON(json: LangModelJSON): LangModel {
     const vocab = new Map(json.vocab.map((f, i) => [f, i]));
-    return new LangModel(json, {
+    const { vocab: _v, logreg: _l, nlpjs: _n, ...meta } = json;
+    return new LangModel(meta, {
       vocab,
       lr: logRegFromJSON(json.logreg),
       nlp: NlpjsIntentModel.fromJSON(json.lang, json.nlpjs),

@@ -1,12 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModelBundle, trainBundle } from '../../src/nlu/bundle.js';
+import { type BundleJSON, ModelBundle, parseBundle, trainBundle } from '../../src/nlu/bundle.js';
 import { NlpjsIntentModel } from '../../src/nlu/nlpjs.js';
 import { QUICK, fixtureCorpora } from './helpers.js';
 
 let model: ModelBundle;
+let saved: BundleJSON;
 
 beforeAll(async () => {
-  model = new ModelBundle(await trainBundle(await fixtureCorpora(), 'test', QUICK));
+  saved = await trainBundle(await fixtureCorpora(), 'test', QUICK);
+  model = new ModelBundle(saved);
 });
 
 describe('intent model on small corpora', () => {
@@ -48,17 +50,17 @@ describe('intent model on small corpora', () => {
   });
 
   it('chooses thresholds per language from cross-validation, not from the tests', () => {
-    for (const m of model.json.models) {
+    for (const m of model.summary.models) {
       expect(m.threshold).toBeGreaterThanOrEqual(0);
       expect(m.threshold).toBeLessThan(1);
       // Cross-validation scored every training utterance exactly once.
-      const corpusSize = model.json.corpora.find((c) => c.lang === m.lang)?.train;
+      const corpusSize = model.summary.corpora.find((c) => c.lang === m.lang)?.train;
       expect(m.cv.examples).toBe(corpusSize);
     }
   });
 
   it('survives a save/load round trip with identical answers', () => {
-    const restored = new ModelBundle(JSON.parse(JSON.stringify(model.json)));
+    const restored = new ModelBundle(parseBundle(JSON.stringify(saved)));
     for (const text of ['hello there', 'passport expired', 'who won the match', '你好']) {
       expect(restored.classify(text)).toEqual(model.classify(text));
     }
