@@ -1,4 +1,11 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { z } from 'zod';
+import type { ChannelFactory } from '../../src/channels/types.js';
+import { openDatabase } from '../../src/db/connection.js';
+import { activitySchema, type Activity } from '../../src/engine/activity.js';
+import { loadTranslator } from '../../src/i18n/index.js';
+import { startTestMongo } from '../helpers/mongo.js';
 import { signBody } from '../../src/channels/meta/signature.js';
 import type { TestBot } from '../helpers/bot.js';
 
@@ -68,3 +75,37 @@ export const fbSendSchema = z.object({
   }),
 });
 export type FbSend = z.infer<typeof fbSendSchema>;
+
+/**
+ * A channel's webhook routes alone on a bare fastify app, with a `receive` that validates what the
+ * adapter hands over exactly as the inbox would (a malformed activity throws, so it would surface as a
+ * 5xx): for property tests that post thousands of payloads without running turns.
+ */
+export async function webhookHarness(
+  factory: ChannelFactory,
+): Promise<{ app: FastifyInstance; received: Activity[]; stop(): Promise<void> }> {
+  const mongo = await startTestMongo();
+  const db = await openDatabase(mongo.uri);
+  const received: Activity[] = [];
+  const channel = factory({
+    db,
+    log: pino({ level: 'silent' }),
+    i18n: loadTranslator(),
+    async receive(activity) {
+      received.push(activitySchema.parse(activity));
+      return 'accepted';
+    },
+  });
+  const app = Fastify({ bodyLimit: 64 * 1024 });
+  await channel.routes?.(app);
+  await app.ready();
+  return {
+    app,
+    received,
+    async stop() {
+      await app.close();
+      await db.close();
+      await mongo.stop();
+    },
+  };
+}
