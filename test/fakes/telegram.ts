@@ -9,7 +9,8 @@ export interface RecordedCall {
 }
 
 /** A failure the fake answers with instead of doing the call. */
-export type InjectedFailure = { code: 429; retryAfter: number } | { code: 500 };
+export type InjectedFailure =
+  { code: 429; retryAfter: number } | { code: 500 } | { code: 400 | 403; description: string };
 
 interface PendingPoll {
   offset: number;
@@ -29,7 +30,7 @@ const toInt = (v: unknown, fallback: number): number => {
 /**
  * A local fake of the Telegram Bot API (what telegraf calls: getMe, sendMessage, sendPhoto,
  * answerCallbackQuery, setWebhook, deleteWebhook, getUpdates with offset semantics). It records every
- * call, and can answer the next sends with 429 + retry_after or 500.
+ * call, and can answer the next sends with 429 + retry_after, 500, or a 400/403 refusal.
  *
  * @example
  * const fake = await startFakeTelegram('123:abc');
@@ -157,7 +158,10 @@ export class FakeTelegram {
             parameters: { retry_after: failure.retryAfter },
           });
         }
-        return send(500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+        if (failure.code === 500) {
+          return send(500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+        }
+        return send(failure.code, { ok: false, error_code: failure.code, description: failure.description });
       }
     }
 

@@ -42,7 +42,8 @@ export class SendLimiter {
     const chatSlot = Math.max(start, this.chatNext.get(chatId) ?? 0);
     this.chatNext.set(chatId, chatSlot + this.perChat);
     if (chatSlot > start) await this.sleep(chatSlot - start);
-    const ready = this.now();
+    // Never earlier than the chat's slot, even if a timer fires a hair early.
+    const ready = Math.max(this.now(), chatSlot);
     const slot = Math.max(ready, this.globalNext);
     this.globalNext = slot + this.spacing;
     this.chatNext.set(chatId, Math.max(this.chatNext.get(chatId) ?? 0, slot + this.perChat));
