@@ -33,6 +33,7 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
   '--no-first-run',
   '--no-default-browser-check',
+  '--disable-background-networking',
 ] as const;
 
 /** Where RemoteAuth unpacks the session while the browser runs (the durable copy is in MongoDB). */
