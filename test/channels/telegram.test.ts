@@ -1,3 +1,4 @@
+import Fastify from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -234,6 +235,47 @@ describe('telegram, webhook mode', () => {
     expect(fake.calls.filter((c) => c.params.failed !== undefined).map((c) => c.params.failed)).toEqual([
       429, 500,
     ]);
+  });
+
+  it('answers 500 so Telegram redelivers, then 200 once it is stored; the secret is never logged', async () => {
+    const fake = await startFakeTelegram(TOKEN);
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    let refusals = 1;
+    const stored: string[] = [];
+    const channel = telegramChannel({
+      token: TOKEN,
+      apiRoot: fake.apiRoot,
+      webhook: { publicUrl: 'https://bot.example.gov', secret: SECRET },
+      log,
+    })({
+      receive: async (activity) => {
+        if (refusals-- > 0) throw new Error('database unavailable');
+        stored.push(activity.platformMessageId);
+        return 'accepted';
+      },
+      db: bot.db,
+      log,
+      i18n: loadTranslator(),
+    });
+    const app = Fastify();
+    await channel.routes?.(app);
+    const update = textUpdate(9001, 'bonjour');
+    const deliver = (secret: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/webhooks/telegram',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        payload: JSON.stringify(update),
+      });
+    expect((await deliver(SECRET)).statusCode).toBe(500);
+    expect((await deliver('forged-secret-value')).statusCode).toBe(401);
+    expect((await deliver(SECRET)).statusCode).toBe(200);
+    expect(stored).toEqual([`u${update.update_id}`]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain(SECRET);
+    await app.close();
+    await fake.close();
   });
 });
 
