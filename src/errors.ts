@@ -27,16 +27,20 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** An error with a catalogued code; `retryAfterMs` lets a channel pass on a platform's back-off hint. */
+/**
+ * An error with a catalogued code. `retryAfterMs` lets a channel pass on a platform's back-off hint;
+ * `permanent` says retrying cannot help (a platform refused for good), so the outbox dead-letters at once.
+ */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly retryAfterMs: number | undefined;
+  readonly permanent: boolean;
 
   constructor(
     code: ErrorCode,
     args: readonly string[] = [],
-    opts: { cause?: unknown; retryAfterMs?: number } = {},
+    opts: { cause?: unknown; retryAfterMs?: number; permanent?: boolean } = {},
   ) {
     let i = 0;
     super(
@@ -47,5 +51,6 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERRORS[code].status;
     this.retryAfterMs = opts.retryAfterMs;
+    this.permanent = opts.permanent ?? false;
   }
 }

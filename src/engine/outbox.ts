@@ -193,7 +193,7 @@ export class Outbox {
       return true;
     } catch (err) {
       const attempts = msg.attempts + 1;
-      const dead = attempts >= this.opts.maxAttempts;
+      const dead = attempts >= this.opts.maxAttempts || (err instanceof AppError && err.permanent);
       const retryAfter = err instanceof AppError ? err.retryAfterMs : undefined;
       const backoff = Math.min(this.opts.baseDelayMs * 2 ** (attempts - 1), this.opts.maxDelayMs);
       const delay = Math.max(retryAfter ?? 0, backoff * (0.5 + Math.random() / 2));

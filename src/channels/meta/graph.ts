@@ -19,7 +19,7 @@ const THROTTLED = new Set([4, 17, 32, 613, 80007, 130429, 131048, 131056]);
  * should dead-letter it at once rather than retry; `permanent` says so.
  */
 export class PermanentSendError extends AppError {
-  readonly permanent = true;
+  override readonly permanent = true;
 }
 
 export interface GraphClientOptions {
