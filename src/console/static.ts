@@ -18,11 +18,18 @@ const treeSchema: z.ZodType<Tree> = z.lazy(() =>
   z.record(z.string(), z.union([z.string(), z.array(z.string()), treeSchema])),
 );
 
-/** The `console` subtree of one locale file: every string the console page shows. */
+/** The subtrees of a locale file the console page shows: its own strings and the data layer's labels. */
+const PAGE_KEYS = ['console', 'departments', 'categories', 'case_status'] as const;
+
+/** What the console page needs from one locale file (`console` plus department, category and status labels). */
 export function consoleStrings(lang: Lang): Tree {
   const parsed = treeSchema.parse(JSON.parse(readFileSync(join(LOCALES_DIR, `${lang}.json`), 'utf8')));
-  const node = parsed.console;
-  return node !== undefined && typeof node === 'object' && !Array.isArray(node) ? node : {};
+  const out: Tree = {};
+  for (const key of PAGE_KEYS) {
+    const node = parsed[key];
+    if (node !== undefined) out[key] = node;
+  }
+  return out;
 }
 
 /**
