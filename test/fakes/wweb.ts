@@ -25,7 +25,8 @@ export class FakeWwebClient extends EventEmitter implements WwebClientLike {
   private failures = 0;
 
   constructor(
-    readonly authStrategy: AuthStrategy,
+    /** What the channel built for it (a RemoteAuth over the MongoDB store); unused by the fake. */
+    readonly authStrategy?: AuthStrategy,
     private readonly qr = `2@fake-qr-${++counter},ref,key==`,
   ) {
     super();

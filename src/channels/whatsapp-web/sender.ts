@@ -15,12 +15,15 @@ export interface RateLimit {
 }
 
 /**
- * Hands out send slots: each call reserves the earliest moment that keeps both gaps and returns how long
- * to wait for it. Reservation is synchronous, so concurrent sends for different chats cannot share a slot.
+ * Hands out send slots: each call reserves the earliest moment that is at least `perChatMs` after the
+ * chat's previous slot and `globalGapMs` away from every other reserved slot, and returns how long to
+ * wait for it. Reservation is synchronous, so concurrent sends cannot share a slot, and a chat waiting
+ * for its own per-chat gap does not hold up the others.
  */
 export class SendPacer {
   private readonly nextPerChat = new Map<string, number>();
-  private nextGlobal = 0;
+  /** Reserved send times, ascending; past ones are dropped. */
+  private slots: number[] = [];
   private readonly perChatMs: number;
   private readonly globalGapMs: number;
 
@@ -38,8 +41,16 @@ export class SendPacer {
     if (this.nextPerChat.size > 10_000) {
       for (const [chat, next] of this.nextPerChat) if (next <= now) this.nextPerChat.delete(chat);
     }
-    const slot = Math.max(now, this.nextGlobal, this.nextPerChat.get(chatId) ?? 0);
-    this.nextGlobal = slot + this.globalGapMs;
+    const gap = this.globalGapMs;
+    this.slots = this.slots.filter((s) => s > now - gap);
+    let slot = Math.max(now, this.nextPerChat.get(chatId) ?? 0);
+    let at = 0;
+    for (const taken of this.slots) {
+      if (slot <= taken - gap) break;
+      if (slot < taken + gap) slot = taken + gap;
+      at += 1;
+    }
+    this.slots.splice(at, 0, slot);
     this.nextPerChat.set(chatId, slot + this.perChatMs);
     return slot - now;
   }
