@@ -3,7 +3,16 @@
 'use strict';
 
 const LANGS = ['en', 'fr', 'es', 'ar', 'ru', 'zh'];
-const state = { me: null, csrf: '', strings: {}, lang: 'en', current: null, departments: [], events: null };
+const state = {
+  me: null,
+  csrf: '',
+  strings: {},
+  lang: 'en',
+  current: null,
+  departments: [],
+  events: null,
+  deliveryTimer: 0,
+};
 const $ = (id) => document.getElementById(id);
 
 function lookup(tree, path) {
@@ -292,6 +301,14 @@ function renderCase(c) {
   const options = state.departments.filter((d) => d !== c.department);
   $('transfer-to').replaceChildren(...options.map((d) => el('option', { value: d }, t(`departments.${d}`))));
   void loadCanned(c.lang);
+  // Delivery state changes in the outbox, not on the case: look again while an answer is on its way.
+  clearTimeout(state.deliveryTimer);
+  if (c.transcript.some((m) => m.delivery && ['pending', 'sending', 'failed'].includes(m.delivery.status))) {
+    state.deliveryTimer = setTimeout(() => {
+      if (state.current && state.current.reference === c.reference && !$('case').hidden)
+        void openCase(c.reference);
+    }, 1500);
+  }
 }
 
 function attachmentLink(a) {
