@@ -1,5 +1,6 @@
 // Wiring only: config → database → intent model → engine → channels → http.
 import { createApp } from './app.js';
+import { channelsFromConfig } from './channels/from-config.js';
 import { loadConfig } from './config.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { createLogger } from './log.js';
@@ -29,6 +30,13 @@ log.info(
     ? 'connected to MongoDB'
     : `embedded database in ${config.DATA_DIR} (${database.embedded?.uri ?? ''})`,
 );
+const channels = (() => {
+  try {
+    return channelsFromConfig(config, log);
+  } catch (err) {
+    return fail(err);
+  }
+})();
 const nlu = await loadIntentModel({ cacheDir: config.NLU_CACHE_DIR }).catch(fail);
 const app = await createApp({
   db: database.db,
@@ -36,10 +44,16 @@ const app = await createApp({
   log,
   officeHours: config.OFFICE_HOURS,
   timeZone: config.TIMEZONE,
+  channels: channels.factories,
 });
 await app.start();
 const address = await app.http.listen({ host: config.HOST, port: config.PORT });
 log.info(`web chat: ${address}/chat`);
+log.info(
+  channels.summary.length > 0
+    ? `channels on: web chat; ${channels.summary.join('; ')}`
+    : 'channels on: web chat only (set TELEGRAM_BOT_TOKEN, WHATSAPP_* or MESSENGER_* to add platforms)',
+);
 process.stdout.write(`\nCivic chatbot is running.\n  Web chat: ${address}/chat\n\n`);
 
 let stopping = false;
