@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
@@ -59,7 +60,14 @@ export function channelsFromConfig(config: Config, log: Logger): ConfiguredChann
   }
 
   if (config.WHATSAPP_WEB === '1') {
-    factories.push(whatsappWebChannel({ chromiumPath: config.CHROMIUM_PATH, log }));
+    // The session's local working copy sits beside the embedded database; MongoDB holds the backup.
+    factories.push(
+      whatsappWebChannel({
+        chromiumPath: config.CHROMIUM_PATH,
+        dataPath: join(config.DATA_DIR, 'wwebjs'),
+        log,
+      }),
+    );
     summary.push(`whatsapp-web: Chromium at ${config.CHROMIUM_PATH} (scan the QR printed below)`);
   }
 
