@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCase } from '../../src/cases/index.js';
 import { ensureAdmin, LOCKOUT_THRESHOLD } from '../../src/console/auth.js';
+import { consoleRoutes } from '../../src/console/routes.js';
+import { CaseNotifier } from '../../src/engine/notifications.js';
 import { toPlainText, type Reply } from '../../src/engine/replies.js';
 import { loadTranslator } from '../../src/i18n/index.js';
 import { startTestBot, type TestBot } from '../helpers/bot.js';
@@ -520,5 +522,24 @@ describe('administration and documents', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(page.headers['x-frame-options']).toBeDefined();
+  });
+});
+
+describe('mounted on the application', () => {
+  it('lives beside the web chat in buildHttp without changing its headers', async () => {
+    await consoleRoutes(bot.app.http, {
+      db: bot.db,
+      notifier: new CaseNotifier(bot.app.engine, bot.db, bot.app.i18n),
+      i18n: bot.app.i18n,
+    });
+    const chat = await bot.app.http.inject({ url: '/chat' });
+    const page = await bot.app.http.inject({ url: '/console' });
+    expect(chat.statusCode).toBe(200);
+    expect(page.statusCode).toBe(200);
+    // The console's helmet and CSP are scoped to its routes: the chat keeps its own policy.
+    expect(chat.headers['content-security-policy']).not.toBe(page.headers['content-security-policy']);
+    const session = await logIn(bot.app.http, agent);
+    const me = await bot.app.http.inject({ url: '/api/v1/me', headers: session.bearer });
+    expect(me.json()).toMatchObject({ email: agent.email });
   });
 });
