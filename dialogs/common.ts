@@ -63,3 +63,16 @@ export function askText(
     ask(textReply(step.context, key), textReply(step.context, retryKey), { type: 'text', minLength }),
   );
 }
+
+/**
+ * How many words a message has, for "does it say enough?" decisions. Chinese is written without spaces:
+ * every two Han characters count as a word.
+ */
+export function wordCount(text: string): number {
+  const han = (text.match(/\p{Script=Han}/gu) ?? []).length;
+  const spaced = text
+    .replace(/\p{Script=Han}+/gu, ' ')
+    .split(/\s+/)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+  return spaced + Math.ceil(han / 2);
+}

@@ -7,7 +7,7 @@ import {
 import { ask, AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
 import type { Attachment } from '../src/engine/activity.js';
 import { DEFAULT_CATEGORIES } from '../src/db/models/department.js';
-import { askChoice, askText, choicesFrom, choicesReply, formatDate, textReply } from './common.js';
+import { askChoice, askText, choicesFrom, choicesReply, formatDate, textReply, wordCount } from './common.js';
 import { DIALOG } from './ids.js';
 
 /** Categories where the citizen is offered anonymity by default. */
@@ -70,7 +70,7 @@ export class ComplaintDialog extends ComponentDialog {
     const form = this.form(step);
     form.attachments = [];
     const initial = options.initialText?.trim() ?? '';
-    if (initial.split(/\s+/).length >= MIN_DESCRIPTION_WORDS) form.description = initial;
+    if (wordCount(initial) >= MIN_DESCRIPTION_WORDS) form.description = initial;
     const choices = choicesFrom(step.context, 'categories', DEFAULT_CATEGORIES);
     return askChoice(step, 'complaint.ask_category', choices);
   }

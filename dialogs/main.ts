@@ -11,7 +11,7 @@ import { INTENTS, type IntentOrNone } from '../src/nlu/catalog.js';
 import { matchChoice, type Choice } from '../src/engine/replies.js';
 import { answersPendingChoice, say, turnInfo } from '../src/engine/turn.js';
 import { CaseStatusDialog } from './case-status.js';
-import { choicesReply, textReply } from './common.js';
+import { choicesReply, textReply, wordCount } from './common.js';
 import { ComplaintDialog } from './complaint.js';
 import { HandoffDialog } from './handoff.js';
 import { DIALOG } from './ids.js';
@@ -66,7 +66,7 @@ export class MainDialog extends ComponentDialog {
       await inner.cancelAllDialogs();
       return { status: DialogTurnStatus.complete };
     }
-    const short = text.split(/\s+/).length <= MAX_INTERRUPTION_WORDS;
+    const short = wordCount(text) <= MAX_INTERRUPTION_WORDS;
     if (!short || info.nlu.score < MIN_INTERRUPTION_SCORE || answersPendingChoice(inner)) return undefined;
     switch (info.nlu.intent) {
       case 'help':

@@ -5,7 +5,7 @@ import {
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
 import { AskPrompt, say, turnInfo, type Answer } from '../src/engine/turn.js';
-import { askText, textReply } from './common.js';
+import { askText, textReply, wordCount } from './common.js';
 import { DIALOG } from './ids.js';
 
 const MIN_IDEA_WORDS = 5;
@@ -25,7 +25,7 @@ export class SuggestionDialog extends ComponentDialog {
 
   private async askIdea(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const initial = ((step.options ?? {}) as SuggestionOptions).initialText?.trim() ?? '';
-    if (initial.split(/\s+/).length >= MIN_IDEA_WORDS)
+    if (wordCount(initial) >= MIN_IDEA_WORDS)
       return step.next({ kind: 'text', text: initial } satisfies Answer);
     return askText(step, 'suggestion.ask', 'suggestion.retry', 3);
   }

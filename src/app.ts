@@ -9,7 +9,9 @@ import { Engine, type Understanding } from './engine/engine.js';
 import type { InboxOptions } from './engine/inbox.js';
 import { Outbox, type ChannelSender, type OutboxOptions } from './engine/outbox.js';
 import type { Services } from './engine/services.js';
+import { consoleRoutes } from './console/routes.js';
 import { buildHttp } from './http/build.js';
+import { CaseNotifier } from './engine/notifications.js';
 import { loadTranslator, type Translator } from './i18n/index.js';
 
 export interface AppOptions {
@@ -22,6 +24,10 @@ export interface AppOptions {
   channels?: ChannelFactory[];
   /** Bare senders for channels without inbound routes (the terminal chat, tests). */
   senders?: Partial<Record<ChannelId, ChannelSender>>;
+  /** PUBLIC_URL: makes the console's session cookie Secure behind a TLS-terminating proxy. */
+  publicUrl?: string | undefined;
+  /** Trust X-Forwarded-* from a reverse proxy (for client addresses in login throttling). */
+  trustProxy?: boolean;
   outbox?: OutboxOptions;
   inbox?: InboxOptions;
   clock?: () => Date;
@@ -32,6 +38,8 @@ export interface App {
   engine: Engine;
   outbox: Outbox;
   services: Services;
+  /** Tells citizens what happens to their cases (officials' answers, status changes). */
+  notifier: CaseNotifier;
   i18n: Translator;
   http: FastifyInstance;
   channels: Channel[];
@@ -77,11 +85,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log: opts.log,
     webChat: { receive, sender: webSender, outbox, db: opts.db, i18n },
     channels,
+    ...(opts.trustProxy ? { trustProxy: true } : {}),
   });
+  const notifier = new CaseNotifier(engine, opts.db, i18n);
+  await consoleRoutes(http, { db: opts.db, notifier, i18n, publicUrl: opts.publicUrl });
   return {
     engine,
     outbox,
     services,
+    notifier,
     i18n,
     http,
     channels,

@@ -25,6 +25,11 @@ const schema = z.object({
     .regex(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d-\d\d:\d\d$/)
     .default('Mon-Fri 08:00-17:00'),
   TIMEZONE: z.string().default('UTC'),
+  /** Set to 1 behind a reverse proxy, so client addresses come from X-Forwarded-For. */
+  TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  /** The first console admin (created once; a password is generated and printed when this is unset). */
+  CONSOLE_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  CONSOLE_ADMIN_PASSWORD: optionalString,
 
   // Channels: a channel whose settings are absent is off (main.ts logs which are on).
   TELEGRAM_BOT_TOKEN: optionalString,

@@ -1,5 +1,6 @@
 // Wiring only: config → database → intent model → engine → channels → http.
 import { createApp } from './app.js';
+import { ensureAdmin } from './console/auth.js';
 import { channelsFromConfig } from './channels/from-config.js';
 import { loadConfig } from './config.js';
 import { openConfiguredDatabase } from './db/open.js';
@@ -30,6 +31,14 @@ log.info(
     ? 'connected to MongoDB'
     : `embedded database in ${config.DATA_DIR} (${database.embedded?.uri ?? ''})`,
 );
+const admin = await ensureAdmin(database.db, {
+  email: config.CONSOLE_ADMIN_EMAIL,
+  password: config.CONSOLE_ADMIN_PASSWORD,
+});
+if (admin.created && admin.generatedPassword) {
+  // Printed once, on the operator's terminal only (never logged): change it after the first login.
+  process.stdout.write(`Console admin ${admin.email}, password (shown once): ${admin.generatedPassword}\n`);
+}
 const channels = (() => {
   try {
     return channelsFromConfig(config, log);
@@ -45,6 +54,8 @@ const app = await createApp({
   officeHours: config.OFFICE_HOURS,
   timeZone: config.TIMEZONE,
   channels: channels.factories,
+  publicUrl: config.PUBLIC_URL,
+  trustProxy: config.TRUST_PROXY === '1',
 });
 await app.start();
 const address = await app.http.listen({ host: config.HOST, port: config.PORT });
@@ -54,7 +65,9 @@ log.info(
     ? `channels on: web chat; ${channels.summary.join('; ')}`
     : 'channels on: web chat only (set TELEGRAM_BOT_TOKEN, WHATSAPP_* or MESSENGER_* to add platforms)',
 );
-process.stdout.write(`\nCivic chatbot is running.\n  Web chat: ${address}/chat\n\n`);
+process.stdout.write(
+  `\nCivic chatbot is running.\n  Web chat: ${address}/chat\n  Console:  ${address}/console\n\n`,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

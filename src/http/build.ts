@@ -8,6 +8,8 @@ export interface HttpDeps {
   webChat: WebChatDeps;
   /** Platform channels whose webhooks are mounted here. */
   channels?: readonly Channel[];
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  trustProxy?: boolean;
   /** Body size limit for every route (webhooks included), in bytes. */
   bodyLimit?: number;
 }
@@ -24,6 +26,7 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    trustProxy: deps.trustProxy ?? false,
   });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
