@@ -6,7 +6,13 @@ import type { OfficialRecord, OfficialRole } from '../db/models/index.js';
 import type { Lang } from '../nlu/catalog.js';
 import { ApiError } from './errors.js';
 import { decoyHash, generatePassword, hashPassword, verifyPassword } from './password.js';
-import { findSession, openSession, SESSION_TTL_MS, type ConsoleSessionModel } from './session.js';
+import {
+  findSession,
+  openSession,
+  SESSION_MAX_MS,
+  slideSession,
+  type ConsoleSessionModel,
+} from './session.js';
 
 /** Failed logins in a row that lock an account, and for how long. */
 export const LOCKOUT_THRESHOLD = 5;
@@ -76,6 +82,7 @@ export function authenticate(db: Pick<Db, 'Official'>, sessions: ConsoleSessionM
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) throw new ApiError('CSRF');
     }
+    await slideSession(sessions, session, clock());
     principals.set(req, {
       id: official._id.toHexString(),
       _id: official._id,
@@ -148,7 +155,8 @@ export async function login(
     sameSite: 'strict',
     secure: overTls(req, deps.publicUrl),
     path: '/',
-    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+    // The cookie lives as long as the session's cap; the server ends idle sessions sooner.
+    maxAge: Math.floor(SESSION_MAX_MS / 1000),
   });
   return { official, ...opened };
 }
@@ -163,12 +171,13 @@ export async function logout(
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
-/** Ends every session of an official (password reset, account disabled). */
+/** Ends every session of an official (password reset, account disabled), except `keep` if given. */
 export async function revokeSessions(
   sessions: ConsoleSessionModel,
   officialId: Types.ObjectId,
+  keep?: Types.ObjectId,
 ): Promise<void> {
-  await sessions.deleteMany({ officialId });
+  await sessions.deleteMany({ officialId, ...(keep !== undefined ? { _id: { $ne: keep } } : {}) });
 }
 
 /** What {@link ensureAdmin} did. */

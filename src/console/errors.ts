@@ -28,6 +28,12 @@ export const API_ERRORS = {
     status: 409,
     message: "The official does not work in the case's department.",
   },
+  WRONG_PASSWORD: { status: 403, message: 'The current password is wrong.' },
+  SAME_PASSWORD: { status: 400, message: 'The new password must differ from the current one.' },
+  DEAD_LETTER_NOT_FOUND: {
+    status: 404,
+    message: "No undelivered message has this id in your departments' cases (it may have been retried).",
+  },
   EMAIL_TAKEN: { status: 409, message: 'Another official already has this email.' },
   CITIZEN_UNREACHABLE: {
     status: 409,

@@ -10,15 +10,19 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { Types } from 'mongoose';
 import { z } from 'zod';
 import {
   addNote,
   addTranscript,
   assign,
+  awaitCitizen,
   claimCase,
   CaseError,
   claimNext,
+  enqueue,
   findCase,
+  release,
   reopen,
   resolve,
   transfer,
@@ -31,6 +35,7 @@ import {
   type Actor,
   type CaseRecord,
   type CaseStatus,
+  type DepartmentRecord,
   type OfficialRecord,
 } from '../db/models/index.js';
 import type { CaseNotifier } from '../engine/notifications.js';
@@ -48,7 +53,8 @@ import {
 } from './auth.js';
 import { ApiError, handleError } from './errors.js';
 import { eventStream } from './events.js';
-import { hashPassword, generatePassword } from './password.js';
+import { deadLetters } from './deadletters.js';
+import { hashPassword, generatePassword, verifyPassword } from './password.js';
 import { sessionModel } from './session.js';
 import { consolePage } from './static.js';
 import { caseDetail, caseSummary, queueView, scopeOf } from './views.js';
@@ -68,6 +74,10 @@ export interface ConsoleDeps {
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** How often the event stream looks for changed cases (default 1000 ms). */
   eventsPollMs?: number;
+  /** The outbox, so a retried dead letter is sent now rather than at the next poll. */
+  outbox?: { kick(): void };
+  /** WhatsApp Web's current login QR string (undefined once logged in); shown to admins. */
+  whatsappQr?: () => string | undefined;
 }
 
 /** The canned answers offered in the answer box, in `console.canned.<key>` of every locale. */
@@ -248,6 +258,35 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       },
     );
 
+    api.post(
+      '/api/v1/me/password',
+      {
+        schema: {
+          tags: ['session'],
+          body: z.object({ current: z.string().max(1024), next: z.string().min(10).max(1024) }),
+        },
+        // Guessing the current password from a stolen session is throttled like logging in.
+        config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs } },
+        preHandler: auth,
+      },
+      async (req, reply) => {
+        const p = principal(req);
+        const stored = await db.Official.findById(p._id).select({ passwordHash: 1 }).lean();
+        if (stored === null || !(await verifyPassword(req.body.current, stored.passwordHash))) {
+          throw new ApiError('WRONG_PASSWORD');
+        }
+        if (req.body.next === req.body.current) throw new ApiError('SAME_PASSWORD');
+        await db.Official.updateOne(
+          { _id: p._id },
+          { $set: { passwordHash: await hashPassword(req.body.next) } },
+        );
+        // Whoever else held a session (a shared or stolen device) is logged out; this one stays.
+        await revokeSessions(sessions, p._id, p.sessionId);
+        await audit({ actor: actor(p), action: 'password_changed' });
+        return reply.code(204).send();
+      },
+    );
+
     api.get('/api/v1/queues', { schema: { tags: ['queues'] }, preHandler: auth }, async (req) => {
       const p = principal(req);
       const now = clock();
@@ -281,6 +320,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
             department: departmentKey.optional(),
             status: z.enum(CASE_STATUSES).optional(),
             mine: z.enum(['1', 'true']).optional(),
+            overdue: z.enum(['1', 'true']).optional(),
             limit: z.coerce.number().int().min(1).max(200).default(100),
           }),
         },
@@ -289,18 +329,22 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       async (req) => {
         const p = principal(req);
         const visible = await scopeOf(db, p);
-        const { department, status, mine, limit } = req.query;
+        const { department, status, mine, overdue, limit } = req.query;
         const departments = department === undefined ? visible : visible.filter((d) => d === department);
+        const now = clock();
         const found = await db.Case.find({
           department: { $in: departments },
           status: status ?? { $in: LIVE_STATUSES },
           ...(mine ? { assignee: p.id } : {}),
+          // As the SLA sweep sees it: waiting on the citizen pauses the clock.
+          ...(overdue
+            ? { $or: [{ overdue: true }, { status: { $in: ['open', 'assigned'] }, slaDueAt: { $lte: now } }] }
+            : {}),
         })
           .select({ transcript: 0, notes: 0, history: 0, fields: 0 })
           .sort({ priority: -1, createdAt: 1 })
           .limit(limit)
           .lean<CaseRecord[]>();
-        const now = clock();
         return found.map((c) => caseSummary(c, now));
       },
     );
@@ -434,6 +478,64 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
       },
     );
 
+    /** Agents act on their own cases only; supervisors and admins on any case they can see. */
+    function assertMayHandle(p: Principal, c: CaseRecord): void {
+      if (c.status === 'open') throw new CaseError('CASE_NOT_ASSIGNED', c.reference);
+      if (c.assignee !== p.id && p.role === 'agent') throw new ApiError('NOT_ASSIGNEE');
+    }
+
+    api.post(
+      '/api/v1/cases/:reference/release',
+      {
+        schema: {
+          tags: ['cases'],
+          params: refParams,
+          description:
+            'Puts an assigned case back in its queue (open, unassigned). Agents release their own cases; supervisors and admins any case of their departments.',
+        },
+        preHandler: auth,
+      },
+      async (req) => {
+        const p = principal(req);
+        const current = await visibleCase(p, req.params.reference);
+        if (!isLive(current.status)) throw new CaseError('CASE_RESOLVED', current.reference);
+        assertMayHandle(p, current);
+        const updated =
+          current.assignee === p.id
+            ? await release(db, current.reference, p.id, clock())
+            : await enqueue(db, current.reference, actor(p), clock());
+        await audit({
+          actor: actor(p),
+          action: 'released',
+          caseReference: updated.reference,
+          ...(current.assignee !== undefined ? { details: { from: current.assignee } } : {}),
+        });
+        return caseDetail(db, updated, clock());
+      },
+    );
+
+    api.post(
+      '/api/v1/cases/:reference/wait',
+      {
+        schema: {
+          tags: ['cases'],
+          params: refParams,
+          description:
+            'Marks an assigned case as waiting on the citizen, which pauses its SLA; the citizen’s next message makes it assigned again.',
+        },
+        preHandler: auth,
+      },
+      async (req) => {
+        const p = principal(req);
+        const current = await visibleCase(p, req.params.reference);
+        if (!isLive(current.status)) throw new CaseError('CASE_RESOLVED', current.reference);
+        assertMayHandle(p, current);
+        const updated = await awaitCitizen(db, current.reference, actor(p), clock());
+        await audit({ actor: actor(p), action: 'awaiting_citizen', caseReference: updated.reference });
+        return caseDetail(db, updated, clock());
+      },
+    );
+
     api.post(
       '/api/v1/cases/:reference/reassign',
       {
@@ -482,7 +584,11 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     // ---- Departments, officials and routing (admin; reading departments is for everyone). ----
 
     api.get('/api/v1/departments', { schema: { tags: ['admin'] }, preHandler: auth }, async () =>
-      (await db.Department.find().sort({ key: 1 }).lean()).map((d) => ({ key: d.key, slaHours: d.slaHours })),
+      (await db.Department.find().sort({ key: 1 }).lean<DepartmentRecord[]>()).map((d) => ({
+        key: d.key,
+        slaHours: d.slaHours,
+        names: d.names ?? {},
+      })),
     );
 
     api.post(
@@ -496,19 +602,26 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
               .number()
               .min(0)
               .max(24 * 365),
+            /** Display names per language; a language left out shows the name from locales/, or the key. */
+            names: z.partialRecord(lang, z.string().trim().min(1).max(80)).optional(),
           }),
         },
         preHandler: [auth, requireRole('admin')],
       },
       async (req, reply) => {
         const p = principal(req);
+        const names = req.body.names ?? {};
         await db.Department.updateOne(
           { key: req.body.key },
-          { $set: { slaHours: req.body.slaHours } },
-          { upsert: true },
+          { $set: { slaHours: req.body.slaHours, names } },
+          { upsert: true, runValidators: true },
         );
-        await audit({ actor: actor(p), action: 'department_saved', details: { ...req.body } });
-        return reply.code(201).send(req.body);
+        await audit({
+          actor: actor(p),
+          action: 'department_saved',
+          details: { key: req.body.key, slaHours: req.body.slaHours, names },
+        });
+        return reply.code(201).send({ key: req.body.key, slaHours: req.body.slaHours, names });
       },
     );
 
@@ -628,6 +741,81 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
           details: { category: req.params.category, department: req.body.department },
         });
         return { category: req.params.category, department: req.body.department };
+      },
+    );
+
+    // ---- Dead letters: answers and notices the outbox gave up delivering. ----
+
+    api.get(
+      '/api/v1/dead-letters',
+      {
+        schema: {
+          tags: ['cases'],
+          description:
+            "Messages to citizens that could not be delivered, for cases of the official's departments, newest first.",
+          querystring: z.object({
+            reference: reference.optional(),
+            limit: z.coerce.number().int().min(1).max(200).default(100),
+          }),
+        },
+        preHandler: auth,
+      },
+      async (req) =>
+        deadLetters(db, await scopeOf(db, principal(req)), {
+          reference: req.query.reference,
+          limit: req.query.limit,
+        }),
+    );
+
+    api.post(
+      '/api/v1/dead-letters/:id/retry',
+      {
+        schema: {
+          tags: ['cases'],
+          description: 'Puts a dead message back to pending: the outbox sends it again, in order.',
+          params: z.object({ id: objectId }),
+        },
+        preHandler: auth,
+      },
+      async (req) => {
+        const p = principal(req);
+        const id = new Types.ObjectId(req.params.id);
+        const [found] = await deadLetters(db, await scopeOf(db, p), { id, limit: 1 });
+        if (found === undefined) throw new ApiError('DEAD_LETTER_NOT_FOUND');
+        const revived = await db.OutboundMessage.updateOne(
+          { _id: id, status: 'dead' },
+          {
+            $set: { status: 'pending', attempts: 0, nextAttemptAt: clock() },
+            $unset: { lease: 1, lastError: 1 },
+          },
+        );
+        if (revived.modifiedCount === 0) throw new ApiError('DEAD_LETTER_NOT_FOUND');
+        await audit({
+          actor: actor(p),
+          action: 'dead_letter_retried',
+          caseReference: found.caseReference,
+          details: { message: found.id },
+        });
+        deps.outbox?.kick();
+        return { ...found, status: 'pending' as const };
+      },
+    );
+
+    // ---- WhatsApp Web login (admins) ----
+
+    api.get(
+      '/api/v1/whatsapp/qr',
+      {
+        schema: {
+          tags: ['admin'],
+          description:
+            'The WhatsApp Web login QR string while the channel waits for a scan; `configured` is false when WhatsApp Web is not in use.',
+        },
+        preHandler: [auth, requireRole('admin')],
+      },
+      async () => {
+        const qr = deps.whatsappQr?.();
+        return { configured: deps.whatsappQr !== undefined, qr: qr ?? null };
       },
     );
   });

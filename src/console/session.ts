@@ -9,7 +9,10 @@ export interface ConsoleSession {
   tokenHash: string;
   officialId: Types.ObjectId;
   csrfToken: string;
+  /** Slides forward on activity ({@link SESSION_IDLE_MS}), never past {@link ConsoleSession.capAt}. */
   expiresAt: Date;
+  /** The hard end of the session, however active: {@link SESSION_MAX_MS} after login. */
+  capAt?: Date;
   createdAt: Date;
 }
 
@@ -21,6 +24,7 @@ const sessionSchema = new Schema<ConsoleSession>(
     officialId: { type: Schema.Types.ObjectId, required: true },
     csrfToken: { type: String, required: true },
     expiresAt: { type: Date, required: true },
+    capAt: { type: Date },
   },
   { collection: 'console_sessions', timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -47,8 +51,12 @@ export function sessionModel(connection: Connection): Promise<ConsoleSessionMode
   return model;
 }
 
-/** How long a console session lasts. */
-export const SESSION_TTL_MS = 12 * 3_600_000;
+/** An idle session ends after this long; each authenticated request pushes the end forward. */
+export const SESSION_IDLE_MS = 2 * 3_600_000;
+/** However active, a session ends this long after login (one working day), and the cookie with it. */
+export const SESSION_MAX_MS = 12 * 3_600_000;
+/** Sliding writes at most this often per session, so reads do not each cost a database write. */
+const SLIDE_GRANULARITY_MS = 60_000;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -62,8 +70,9 @@ export async function openSession(
 ): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
-  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await sessions.create({ tokenHash: hashToken(token), officialId, csrfToken, expiresAt });
+  const capAt = new Date(now.getTime() + SESSION_MAX_MS);
+  const expiresAt = new Date(now.getTime() + SESSION_IDLE_MS);
+  await sessions.create({ tokenHash: hashToken(token), officialId, csrfToken, expiresAt, capAt });
   return { token, csrfToken, expiresAt };
 }
 
@@ -76,4 +85,19 @@ export async function findSession(
   return sessions
     .findOne({ tokenHash: hashToken(token), expiresAt: { $gt: now } })
     .lean<ConsoleSession & { _id: Types.ObjectId }>();
+}
+
+/**
+ * Activity on a live session pushes its end to `now` + {@link SESSION_IDLE_MS}, capped at its `capAt`
+ * (sessions opened before the cap existed are capped {@link SESSION_MAX_MS} after their creation).
+ */
+export async function slideSession(
+  sessions: ConsoleSessionModel,
+  session: ConsoleSession & { _id: Types.ObjectId },
+  now: Date,
+): Promise<void> {
+  const cap = session.capAt ?? new Date(session.createdAt.getTime() + SESSION_MAX_MS);
+  const next = new Date(Math.min(now.getTime() + SESSION_IDLE_MS, cap.getTime()));
+  if (next.getTime() - session.expiresAt.getTime() < SLIDE_GRANULARITY_MS) return;
+  await sessions.updateOne({ _id: session._id, expiresAt: { $lt: next } }, { $set: { expiresAt: next } });
 }

@@ -2,8 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCase } from '../../src/cases/index.js';
 import { ensureAdmin, LOCKOUT_THRESHOLD } from '../../src/console/auth.js';
-import { consoleRoutes } from '../../src/console/routes.js';
-import { CaseNotifier } from '../../src/engine/notifications.js';
 import { toPlainText, type Reply } from '../../src/engine/replies.js';
 import { loadTranslator } from '../../src/i18n/index.js';
 import { startTestBot, type TestBot } from '../helpers/bot.js';
@@ -527,11 +525,7 @@ describe('administration and documents', () => {
 
 describe('mounted on the application', () => {
   it('lives beside the web chat in buildHttp without changing its headers', async () => {
-    await consoleRoutes(bot.app.http, {
-      db: bot.db,
-      notifier: new CaseNotifier(bot.app.engine, bot.db, bot.app.i18n),
-      i18n: bot.app.i18n,
-    });
+    // createApp mounts the console on its http server (src/app.ts).
     const chat = await bot.app.http.inject({ url: '/chat' });
     const page = await bot.app.http.inject({ url: '/console' });
     expect(chat.statusCode).toBe(200);
