@@ -106,6 +106,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async stop() {
       for (const channel of channels) await channel.stop?.();
       await http.close();
+      engine.inbox.stop();
       await engine.idle();
       await outbox.idle();
       await outbox.stop();

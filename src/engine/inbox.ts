@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { acquireLease, releaseLease } from '../cases/lease.js';
 import type { Db } from '../db/connection.js';
+import type { InboundMessageRecord } from '../db/models/inbound.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
-import { activitySchema, conversationKey, type Activity } from './activity.js';
+import { activitySchema, conversationKey, type Activity, type Address } from './activity.js';
 
 export interface InboxOptions {
   /** Attempts at a turn before the message is left as failed (kept, visible) and the citizen told. */
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** How long a claimed message, and a conversation being worked on, stay leased to this instance. */
   leaseMs?: number;
+  /** How often unfinished messages (another instance's, a crashed one's) are looked for. */
+  pollMs?: number;
+  /** A received message this old with no local work on its conversation is picked up by the poller. */
+  staleMs?: number;
 }
 
 /** What the inbox runs for each accepted message; `finalAttempt` lets it apologise when giving up. */
@@ -18,15 +25,31 @@ export type TurnHandler = (
   attempt: { finalFailure: boolean },
 ) => Promise<void>;
 
+/** Which conversation a stored activity belongs to, without trusting its shape. */
+function keyOf(activity: unknown): string | undefined {
+  const parsed = activitySchema.safeParse(activity);
+  return parsed.success ? conversationKey(parsed.data.address) : undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Every inbound message is persisted (unique on channel + platform message id) before any work, then
  * processed one at a time per conversation, so a duplicate delivery is a no-op, the citizen's messages
  * are handled in the order they arrived, and a message accepted before a crash is processed after the restart.
+ *
+ * Several instances may share one database: a turn runs only under the conversation's lease in
+ * MongoDB (`inbox:<conversation>`), and whoever holds it works through the conversation's unfinished
+ * messages oldest first, whichever instance accepted them. The in-process chain only saves this
+ * instance from racing itself; a poller picks up messages nobody is working on (an instance died, or
+ * lost the race for the lease just as the holder finished).
  */
 export class Inbox {
   private readonly owner = randomUUID();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly opts: Required<InboxOptions>;
+  private poller: NodeJS.Timeout | undefined;
+  private polling = false;
 
   constructor(
     private readonly db: Db,
@@ -34,7 +57,14 @@ export class Inbox {
     private readonly handler: TurnHandler,
     opts: InboxOptions = {},
   ) {
-    this.opts = { maxAttempts: 3, retryDelayMs: 1_000, leaseMs: 60_000, ...opts };
+    this.opts = {
+      maxAttempts: 3,
+      retryDelayMs: 1_000,
+      leaseMs: 60_000,
+      pollMs: 1_000,
+      staleMs: 2_000,
+      ...opts,
+    };
   }
 
   /**
@@ -48,32 +78,31 @@ export class Inbox {
         platformMessageId: activity.platformMessageId,
         activity,
       });
-      const id = String(doc._id);
-      this.schedule(id, conversationKey(activity.address));
-      return { status: 'accepted', id };
+      this.schedule(conversationKey(activity.address), activity.address);
+      return { status: 'accepted', id: String(doc._id) };
     } catch (err) {
       if (isDuplicateKeyError(err)) return { status: 'duplicate' };
       throw err;
     }
   }
 
-  /** Picks up messages accepted but not finished (by this or a crashed instance). */
+  /**
+   * Picks up messages accepted but not finished (by this or a crashed instance), and from then on
+   * looks for them every `pollMs` until {@link stop}.
+   */
   async recover(): Promise<number> {
-    const now = new Date();
-    const pending = await this.db.InboundMessage.find({
-      $or: [
-        { status: 'received' },
-        { status: 'processing', 'lease.until': { $lte: now } },
-        { status: 'failed', attempts: { $lt: this.opts.maxAttempts } },
-      ],
-    })
-      .sort({ createdAt: 1 })
-      .lean();
-    for (const msg of pending) {
-      const parsed = activitySchema.safeParse(msg.activity);
-      if (parsed.success) this.schedule(String(msg._id), conversationKey(parsed.data.address));
+    const found = await this.sweep(0);
+    if (!this.poller) {
+      this.poller = setInterval(() => void this.poll(), this.opts.pollMs);
+      this.poller.unref();
     }
-    return pending.length;
+    return found;
+  }
+
+  /** Stops the poller (turns already scheduled still run; see {@link idle}). */
+  stop(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
   }
 
   /** Resolves when every scheduled turn has finished. */
@@ -81,8 +110,26 @@ export class Inbox {
     while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
 
-  /** Runs `task` after everything already queued for this conversation. */
+  /**
+   * Runs `task` after everything already queued for this conversation here, holding the
+   * conversation's lease so no other instance runs a turn for it at the same time.
+   */
   runInOrder(key: string, task: () => Promise<void>): Promise<void> {
+    return this.chain(key, async () => {
+      const deadline = Date.now() + this.opts.leaseMs * 2;
+      for (let wait = 10; !(await this.lease(key)); wait = Math.min(wait * 2, 500)) {
+        if (Date.now() > deadline) throw new Error(`conversation ${key} stayed leased by another instance`);
+        await sleep(wait);
+      }
+      try {
+        await task();
+      } finally {
+        await this.unlease(key);
+      }
+    });
+  }
+
+  private chain(key: string, task: () => Promise<void>): Promise<void> {
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
       .then(task)
@@ -94,8 +141,83 @@ export class Inbox {
     return next;
   }
 
-  private schedule(id: string, key: string): void {
-    void this.runInOrder(key, () => this.process(id));
+  private lease(key: string): Promise<boolean> {
+    return acquireLease(this.db, `inbox:${key}`, this.owner, this.opts.leaseMs);
+  }
+
+  private async unlease(key: string): Promise<void> {
+    await releaseLease(this.db, `inbox:${key}`, this.owner);
+  }
+
+  /** Unfinished messages: new, failed with attempts left, or claimed by a worker whose lease ran out. */
+  private pendingFilter(now: Date): Record<string, unknown> {
+    return {
+      $or: [
+        { status: 'received' },
+        { status: 'failed', attempts: { $lt: this.opts.maxAttempts } },
+        { status: 'processing', 'lease.until': { $lte: now } },
+      ],
+    };
+  }
+
+  private schedule(key: string, address: Pick<Address, 'channel' | 'chatId'>): void {
+    void this.chain(key, () => this.drain(key, address));
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.sweep(this.opts.staleMs);
+    } catch (err) {
+      this.log.warn({ err }, 'inbox poll failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Schedules every conversation with unfinished messages older than `minAgeMs` and no local work. */
+  private async sweep(minAgeMs: number): Promise<number> {
+    const now = new Date();
+    const pending = await this.db.InboundMessage.find(
+      { ...this.pendingFilter(now), createdAt: { $lte: new Date(now.getTime() - minAgeMs) } },
+      { activity: 1 },
+    ).lean();
+    const seen = new Set<string>();
+    for (const msg of pending) {
+      const parsed = activitySchema.safeParse(msg.activity);
+      if (!parsed.success) continue;
+      const key = conversationKey(parsed.data.address);
+      if (seen.has(key) || (minAgeMs > 0 && this.chains.has(key))) continue;
+      seen.add(key);
+      this.schedule(key, parsed.data.address);
+    }
+    return pending.length;
+  }
+
+  /**
+   * Under the conversation's lease, runs its unfinished messages oldest first until none is left.
+   * Without the lease another instance is on it, and its loop will reach this message too.
+   */
+  private async drain(key: string, address: Pick<Address, 'channel' | 'chatId'>): Promise<void> {
+    if (!(await this.lease(key))) return;
+    try {
+      for (;;) {
+        const next = await this.db.InboundMessage.findOne({
+          'activity.address.channel': address.channel,
+          'activity.address.chatId': address.chatId,
+          ...this.pendingFilter(new Date()),
+        })
+          .sort({ createdAt: 1, _id: 1 })
+          .lean<InboundMessageRecord>();
+        if (!next || keyOf(next.activity) !== key) return;
+        await this.process(String(next._id));
+        // Renew before the next turn; if it lapsed and someone else took over, let them carry on.
+        if (!(await this.lease(key))) return;
+      }
+    } finally {
+      await this.unlease(key);
+    }
   }
 
   /** Claims the message and runs its turn, retrying in place so later messages of the conversation wait. */
@@ -103,14 +225,7 @@ export class Inbox {
     for (;;) {
       const now = new Date();
       const claimed = await this.db.InboundMessage.findOneAndUpdate(
-        {
-          _id: id,
-          $or: [
-            { status: 'received' },
-            { status: 'failed', attempts: { $lt: this.opts.maxAttempts } },
-            { status: 'processing', 'lease.until': { $lte: now } },
-          ],
-        },
+        { _id: id, ...this.pendingFilter(now) },
         {
           $set: {
             status: 'processing',
@@ -143,7 +258,7 @@ export class Inbox {
           );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.opts.retryDelayMs * attempts));
+        await sleep(this.opts.retryDelayMs * attempts);
       }
     }
   }
