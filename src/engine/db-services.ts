@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { addTranscript, createCase, isCaseError, rate } from '../cases/index.js';
 import type { Db } from '../db/connection.js';
-import { LIVE_STATUSES } from '../db/models/case.js';
-import { conversationKey } from './activity.js';
+import { eraseCitizenData } from '../privacy/erase.js';
 import { officeOpen } from './office-hours.js';
 import type { Services } from './services.js';
 
@@ -68,47 +66,8 @@ export function dbServices(db: Db, opts: { officeHours: string; timeZone: string
     },
 
     async eraseCitizen(citizenId) {
-      const _id = new Types.ObjectId(citizenId);
-      const citizen = await db.Citizen.findById(_id).lean();
-      if (!citizen) return;
-      // A live case can no longer be answered: nobody is left to answer.
-      await db.Case.updateMany(
-        { citizen: _id, status: { $in: LIVE_STATUSES } },
-        { $set: { status: 'closed' } },
-      );
-      // Cases keep only anonymous facts (category, department, dates, status) so statistics stay true.
-      await db.Case.updateMany(
-        { citizen: _id },
-        {
-          $set: { 'fields.photos': [], transcript: [], anonymous: true },
-          $unset: {
-            citizen: 1,
-            'fields.description': 1,
-            'fields.location': 1,
-            'fields.name': 1,
-            'fields.contact': 1,
-          },
-        },
-      );
-      await db.InboundMessage.deleteMany({
-        channel: citizen.channel,
-        'activity.address.userId': citizen.channelUserId,
-      });
-      const address = citizen.address as { chatId?: unknown } | undefined;
-      if (typeof address?.chatId === 'string') {
-        await db.OutboundMessage.deleteMany({
-          conversationKey: conversationKey({ channel: citizen.channel, chatId: address.chatId }),
-          status: { $in: ['sent', 'dead'] },
-        });
-      }
-      // The document stays, with nothing left that identifies the person, so counts stay true.
-      await db.Citizen.updateOne(
-        { _id },
-        {
-          $set: { channelUserId: `erased:${randomUUID()}`, erasedAt: new Date(), contactConsent: false },
-          $unset: { address: 1, displayName: 1, privacyAckAt: 1, lastInboundAt: 1 },
-        },
-      );
+      // One erasure for the chat, the officials' API and retention: see src/privacy/erase.ts.
+      await eraseCitizenData(db, citizenId, { by: { kind: 'citizen' }, reason: 'request' });
     },
 
     officeOpen: (at) => officeOpen(opts.officeHours, opts.timeZone, at),
