@@ -5,6 +5,7 @@ import type { Db } from '../db/connection.js';
 import type { InboundMessageRecord } from '../db/models/inbound.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
 import { activitySchema, conversationKey, type Activity, type Address } from './activity.js';
+import { TokenBuckets, type RateLimitOptions } from './rate-limit.js';
 
 export interface InboxOptions {
   /** Attempts at a turn before the message is left as failed (kept, visible) and the citizen told. */
@@ -16,6 +17,11 @@ export interface InboxOptions {
   pollMs?: number;
   /** A received message this old with no local work on its conversation is picked up by the poller. */
   staleMs?: number;
+  /**
+   * Pace per conversation, so a flood from one chat cannot starve the others: past the burst its
+   * messages wait (stored) and are processed at this rate. `false` turns pacing off.
+   */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** What the inbox runs for each accepted message; `finalAttempt` lets it apologise when giving up. */
@@ -48,6 +54,12 @@ export class Inbox {
   private readonly owner = randomUUID();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly opts: Required<InboxOptions>;
+  private readonly limiter: TokenBuckets | undefined;
+  /** Conversations paced by the limiter, with the timer that resumes them. */
+  private readonly paced = new Map<
+    string,
+    { timer: NodeJS.Timeout; done: Promise<void>; wake: () => void }
+  >();
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -63,8 +75,10 @@ export class Inbox {
       leaseMs: 60_000,
       pollMs: 1_000,
       staleMs: 2_000,
+      rateLimit: { burst: 20, perSecond: 2 },
       ...opts,
     };
+    this.limiter = this.opts.rateLimit ? new TokenBuckets(this.opts.rateLimit) : undefined;
   }
 
   /**
@@ -103,11 +117,18 @@ export class Inbox {
   stop(): void {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
+    // Paced messages stay stored and are picked up by the next start (or another instance).
+    for (const { timer, wake } of this.paced.values()) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.paced.clear();
   }
 
-  /** Resolves when every scheduled turn has finished. */
+  /** Resolves when every scheduled turn has finished, paced ones included. */
   async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+    while (this.chains.size > 0 || this.paced.size > 0)
+      await Promise.all([...this.chains.values(), ...[...this.paced.values()].map((p) => p.done)]);
   }
 
   /**
@@ -168,6 +189,7 @@ export class Inbox {
     if (this.polling) return;
     this.polling = true;
     try {
+      this.limiter?.prune();
       await this.sweep(this.opts.staleMs);
     } catch (err) {
       this.log.warn({ err }, 'inbox poll failed');
@@ -188,7 +210,7 @@ export class Inbox {
       const parsed = activitySchema.safeParse(msg.activity);
       if (!parsed.success) continue;
       const key = conversationKey(parsed.data.address);
-      if (seen.has(key) || (minAgeMs > 0 && this.chains.has(key))) continue;
+      if (seen.has(key) || (minAgeMs > 0 && (this.chains.has(key) || this.paced.has(key)))) continue;
       seen.add(key);
       this.schedule(key, parsed.data.address);
     }
@@ -211,6 +233,11 @@ export class Inbox {
           .sort({ createdAt: 1, _id: 1 })
           .lean<InboundMessageRecord>();
         if (!next || keyOf(next.activity) !== key) return;
+        const waitMs = this.limiter?.take(key) ?? 0;
+        if (waitMs > 0) {
+          this.resumeLater(key, address, waitMs);
+          return;
+        }
         await this.process(String(next._id));
         // Renew before the next turn; if it lapsed and someone else took over, let them carry on.
         if (!(await this.lease(key))) return;
@@ -218,6 +245,19 @@ export class Inbox {
     } finally {
       await this.unlease(key);
     }
+  }
+
+  /** Schedules the conversation again once its pace allows; the lease is given up meanwhile. */
+  private resumeLater(key: string, address: Pick<Address, 'channel' | 'chatId'>, waitMs: number): void {
+    if (this.paced.has(key)) return;
+    let wake = (): void => undefined;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const timer = setTimeout(() => {
+      this.paced.delete(key);
+      this.schedule(key, address);
+      wake();
+    }, waitMs);
+    this.paced.set(key, { timer, done, wake });
   }
 
   /** Claims the message and runs its turn, retrying in place so later messages of the conversation wait. */
