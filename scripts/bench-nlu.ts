@@ -105,7 +105,7 @@ async function probeOurs(): Promise<ProbeResult> {
   const ready = performance.now();
   const corpora = await readCorpora();
   const result = await score(
-    'this project (ensemble)',
+    'this project (TF-IDF logistic regression)',
     corpora,
     (text, lang) => model.classify(text, { lang }).intent,
     ready,

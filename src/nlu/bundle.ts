@@ -17,7 +17,7 @@ import {
 import { extractReferences } from './references.js';
 
 /** Bumped when the saved format or the training method changes meaning. */
-export const MODEL_FORMAT = 'civic-nlu/2';
+export const MODEL_FORMAT = 'civic-nlu/3';
 
 /** Longest text classified; longer messages are cut (a 10 kB paste is not an intent). */
 export const MAX_CLASSIFY_CHARS = 1000;
@@ -59,22 +59,24 @@ const BundleSchema = z.object({
     trigramWeight: z.number(),
     latinShare: z.partialRecord(z.enum(LANGS), z.number()),
     otherScriptPrior: z.number(),
+    switchMargin: z.number().optional(),
   }),
   models: z.array(
     z.object({
       lang: z.enum(LANGS),
       labels: z.array(z.string()),
-      vocab: z.array(z.string()),
-      logreg: z.object({
-        numFeatures: z.number(),
-        numClasses: z.number(),
-        weights: z.string(),
-        bias: z.array(z.number()),
+      features: z.object({
+        charMin: z.number(),
+        charMax: z.number(),
+        bigrams: z.boolean(),
+        stems: z.boolean(),
       }),
-      nlpjs: z.looseObject({}),
-      alpha: z.number(),
+      vocab: z.string(),
+      idf: z.string(),
+      weights: z.string(),
+      bias: z.array(z.number()),
+      noneBias: z.number(),
       threshold: z.number(),
-      noneRatio: z.number(),
       calibration: z.object({ a: z.number(), b: z.number() }),
       cv: z.object({
         inScopeAccuracy: z.number(),
@@ -99,25 +101,30 @@ export function parseBundle(text: string): BundleJSON {
   return parsed.data;
 }
 
-/** Trains every language of the corpora (each must be one language; see mergeByLang). */
+/**
+ * Trains every language of the corpora (each must be one language; see mergeByLang). The
+ * language detector learns from `detectorCorpora` (default: the same corpora), so that a
+ * training split over several workers still gives one detector over all languages.
+ */
 export async function trainBundle(
   corpora: readonly Corpus[],
   key: string,
   opts: TrainOptions = {},
   onProgress: (p: TrainProgress) => void = () => undefined,
+  detectorCorpora: readonly Corpus[] = corpora,
 ): Promise<BundleJSON> {
   const total = corpora.length * stepsPerLanguage(opts) + 1;
   let done = 0;
   const models: LangModelJSON[] = [];
   for (const c of corpora) {
     models.push(
-      await trainLangModel(c.lang, c.train, opts, (stage) => {
+      trainLangModel(c.lang, c.train, opts, (stage) => {
         done += 1;
         onProgress({ done, total, stage });
       }),
     );
   }
-  const langid = LanguageDetector.train(corpora.flatMap((c) => c.train)).toJSON();
+  const langid = LanguageDetector.train(detectorCorpora.flatMap((c) => c.train)).toJSON();
   onProgress({ done: total, total, stage: 'language detector' });
   return {
     format: MODEL_FORMAT,
@@ -173,8 +180,9 @@ export class ModelBundle {
     return [...all].sort();
   }
 
-  detectLanguage(text: string): Lang {
-    const lang = this.detector.detect(text.slice(0, MAX_CLASSIFY_CHARS));
+  /** See {@link LanguageDetector.detect}: `prior` is the conversation's language so far. */
+  detectLanguage(text: string, prior?: Lang): Lang {
+    const lang = this.detector.detect(text.slice(0, MAX_CLASSIFY_CHARS), prior);
     return this.models.has(lang) ? lang : (this.langs[0] ?? lang);
   }
 

@@ -20,12 +20,14 @@ export const DEFAULT_CACHE_DIR = '.cache/nlu';
 const TRAINING_SOURCES = [
   'bundle.ts',
   'corpus.ts',
+  'features.ts',
   'langid.ts',
   'logreg.ts',
   'model.ts',
   'nlpjs.ts',
   'references.ts',
   'text.ts',
+  'vectorizer.ts',
   'zh.ts',
 ];
 

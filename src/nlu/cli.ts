@@ -152,7 +152,7 @@ function summary(model: IntentModel): string {
       (m) =>
         `${m.lang}: ${m.labels.length} labels, cross-validated in-scope ${(m.cv.inScopeAccuracy * 100).toFixed(1)}%, ` +
         `OOS recall ${(m.cv.oosRecall * 100).toFixed(1)}%, precision ${(m.cv.oosPrecision * 100).toFixed(1)}%, ` +
-        `threshold ${m.threshold.toFixed(2)}, n-gram weight ${m.alpha}`,
+        `threshold ${m.threshold.toFixed(2)}, None bias ${m.noneBias}`,
     )
     .join('\n');
 }

@@ -8,6 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { type Classification, type Lang, NONE, isIntent } from './catalog.js';
@@ -19,7 +20,7 @@ import {
   type TrainProgress,
   parseBundle,
 } from './bundle.js';
-import { DEFAULT_CACHE_DIR, cachePath, modelKey, readCached } from './cache.js';
+import { DEFAULT_CACHE_DIR, cachePath, modelKey, readCached, writeModel } from './cache.js';
 import { type Corpus, listCorpusFiles, mergeByLang, readCorpus } from './corpus.js';
 import type { TrainOptions } from './model.js';
 
@@ -55,8 +56,11 @@ export interface IntentModel {
    * (the citizen chose one); otherwise it is detected.
    */
   classify(text: string, opts?: { lang?: Lang }): Classification;
-  /** The most likely of the model's languages for a message. */
-  detectLanguage(text: string): Lang;
+  /**
+   * The most likely of the model's languages for a message. With `prior` (the conversation's
+   * language so far), that language is kept unless the message clearly reads as another one.
+   */
+  detectLanguage(text: string, prior?: Lang): Lang;
   /** Like {@link classify} but with the corpus's own labels (for evaluating other corpora). */
   classifyRaw(text: string, opts?: { lang?: Lang }): RawClassification;
   /** Languages the model knows. */
@@ -76,7 +80,7 @@ function wrap(bundle: ModelBundle, fromCache: boolean, path: string | undefined)
       return { ...raw, intent: isIntent(raw.intent) ? raw.intent : NONE };
     },
     classifyRaw: (text, opts) => bundle.classify(text, opts?.lang),
-    detectLanguage: (text) => bundle.detectLanguage(text),
+    detectLanguage: (text, prior) => bundle.detectLanguage(text, prior),
     langs: bundle.langs,
     fromCache,
     path,
@@ -91,19 +95,59 @@ const WorkerMessage = z.discriminatedUnion('type', [
 ]);
 
 /**
- * Trains in a worker thread (the caller's event loop stays free) and returns the model JSON.
- * `outFile` receives the model when given.
+ * Trains in worker threads (the caller's event loop stays free) and returns the model JSON.
+ * Languages are independent, so they are shared out over up to two workers (the machines this
+ * runs on have few cores). `outFile` receives the model when given.
  */
-export function trainInWorker(
+export async function trainInWorker(
   corpora: readonly Corpus[],
   key: string,
   options: TrainOptions,
   outFile: string | undefined,
   onProgress?: (p: TrainProgress) => void,
 ): Promise<BundleJSON> {
+  const workers = Math.max(1, Math.min(corpora.length, availableParallelism(), 2));
+  const groups: Corpus[][] = Array.from({ length: workers }, () => []);
+  const load = new Array<number>(workers).fill(0);
+  for (const c of [...corpora].sort((a, b) => b.train.length - a.train.length)) {
+    const i = load.indexOf(Math.min(...load));
+    groups[i]?.push(c);
+    load[i] = (load[i] ?? 0) + c.train.length;
+  }
+  const progress = groups.map(() => ({ done: 0, total: 1, stage: '' }));
+  const parts = await Promise.all(
+    groups.map((group, i) =>
+      runWorker(group, i === 0 ? corpora : undefined, key, options, (p) => {
+        progress[i] = p;
+        const done = progress.reduce((n, q) => n + q.done, 0);
+        const total = progress.reduce((n, q) => n + q.total, 0);
+        onProgress?.({ done, total, stage: p.stage });
+      }),
+    ),
+  );
+  const [first] = parts;
+  if (!first) throw new Error('training produced no model');
+  const byLang = new Map(parts.flatMap((p) => p.models).map((m) => [m.lang, m]));
+  const metaByLang = new Map(parts.flatMap((p) => p.corpora).map((c) => [c.lang, c]));
+  const json: BundleJSON = {
+    ...first,
+    corpora: corpora.flatMap((c) => metaByLang.get(c.lang) ?? []),
+    models: corpora.flatMap((c) => byLang.get(c.lang) ?? []),
+  };
+  if (outFile) await writeModel(outFile, JSON.stringify(json));
+  return json;
+}
+
+function runWorker(
+  corpora: readonly Corpus[],
+  detectorCorpora: readonly Corpus[] | undefined,
+  key: string,
+  options: TrainOptions,
+  onProgress: (p: TrainProgress) => void,
+): Promise<BundleJSON> {
   return new Promise((resolvePromise, reject) => {
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-      workerData: { corpora, key, outFile, options },
+      workerData: { corpora, detectorCorpora, key, options },
     });
     let settled = false;
     const finish = (err: Error | undefined, json?: BundleJSON): void => {
@@ -116,7 +160,7 @@ export function trainInWorker(
     worker.on('message', (m: unknown) => {
       const msg = WorkerMessage.safeParse(m);
       if (!msg.success) return;
-      if (msg.data.type === 'progress') onProgress?.(msg.data);
+      if (msg.data.type === 'progress') onProgress(msg.data);
       else if (msg.data.type === 'error') finish(new Error(`training failed: ${msg.data.message}`));
       else {
         try {

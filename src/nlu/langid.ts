@@ -7,6 +7,7 @@
  */
 import { Language } from '@nlpjs/language';
 import { type Lang, LANGS } from './catalog.js';
+import { maskReferences } from './references.js';
 import { fold, scriptCounts, words } from './text.js';
 
 type Script = 'han' | 'arabic' | 'cyrillic' | 'latin';
@@ -31,6 +32,8 @@ export interface LangIdJSON {
   latinShare: Partial<Record<Lang, number>>;
   /** How much a language's Latin-script share counts against the trigram profile of en/fr/es. */
   otherScriptPrior: number;
+  /** Score margin a message needs to switch away from the conversation's language. */
+  switchMargin?: number;
 }
 
 function dominantScript(text: string): Script | undefined {
@@ -107,7 +110,16 @@ export class LanguageDetector {
     }
     const latinShare: Partial<Record<Lang, number>> = {};
     for (const l of langs) latinShare[l] = (latin.get(l) ?? 0) / (all.get(l) ?? 1);
-    return new LanguageDetector({ langs, counts, totals, trigramWeight, latinShare, otherScriptPrior });
+    const detector = new LanguageDetector({
+      langs,
+      counts,
+      totals,
+      trigramWeight,
+      latinShare,
+      otherScriptPrior,
+    });
+    detector.json.switchMargin = detector.calibrateMargin(examples);
+    return detector;
   }
 
   static fromJSON(json: LangIdJSON): LanguageDetector {
@@ -124,38 +136,52 @@ export class LanguageDetector {
   }
 
   /**
-   * The most likely language of `text`. Text with no letters (a bare "#48213") gets the
-   * first language of the model, as a caller that knows better passes `lang` explicitly.
+   * The most likely language of `text`. Case references and digits are masked first: a code
+   * like "C-2KH3NZ" is no evidence of anything (its 2s and 3s look like Arabizi).
+   *
+   * `prior` is the conversation's language so far: it is kept unless the message gives clearly
+   * stronger evidence for another one, by at least the margin calibrated at training. A lone
+   * word shared by several languages ("ok", "menu", "taxi", "hello") then does not switch an
+   * English conversation to French, while "bonjour" or "hola necesito ayuda" does. A message in
+   * another script (Arabic, Cyrillic, Han) always switches. Text with no letters (a bare
+   * "#48213") keeps the prior, or gets the model's first language.
    */
-  detect(text: string): Lang {
+  detect(text: string, prior?: Lang): Lang {
     const langs = this.json.langs;
-    const first = langs[0] ?? 'en';
-    if (langs.length <= 1) return first;
-    const topScript = dominantScript(text);
-    if (!topScript) return first;
-    const candidates =
+    const fallback = prior && langs.includes(prior) ? prior : (langs[0] ?? 'en');
+    if (langs.length <= 1) return langs[0] ?? fallback;
+    const clean = maskReferences(text, ' ').replace(/\p{N}+/gu, ' ');
+    const topScript = dominantScript(clean);
+    if (!topScript) return fallback;
+    let candidates =
       topScript === 'latin'
         ? langs.filter((l) => SCRIPT_OF[l] === 'latin' || (this.json.latinShare[l] ?? 0) >= 0.02)
         : langs.filter((l) => SCRIPT_OF[l] === topScript);
-    if (candidates.length === 1) return candidates[0] ?? first;
     if (candidates.length === 0) {
       // A script none of the model's languages uses: fall back to what the letters allow.
       const latin = langs.filter((l) => SCRIPT_OF[l] === 'latin');
-      return this.latin(text, latin.length > 0 ? latin : langs);
+      candidates = latin.length > 0 ? latin : [...langs];
     }
-    return this.latin(text, candidates);
+    if (candidates.length === 1) return candidates[0] ?? fallback;
+    const scores = this.scores(clean, candidates);
+    let best: Lang = candidates[0] ?? fallback;
+    for (const l of candidates) if ((scores.get(l) ?? -Infinity) > (scores.get(best) ?? -Infinity)) best = l;
+    if (prior && prior !== best && scores.has(prior)) {
+      const margin = (scores.get(best) ?? 0) - (scores.get(prior) ?? 0);
+      if (margin < (this.json.switchMargin ?? 0)) return prior;
+    }
+    return best;
   }
 
-  private latin(text: string, candidates: readonly Lang[]): Lang {
-    if (candidates.length === 1) return candidates[0] ?? 'en';
+  /** Log-score per candidate language (higher is likelier). */
+  private scores(text: string, candidates: readonly Lang[]): Map<Lang, number> {
     const feats = latinFeatures(text);
     const guesses = new Map<string, number>();
     if (this.json.trigramWeight > 0) {
       const native = candidates.filter((l) => SCRIPT_OF[l] === 'latin');
       if (native.length > 0) for (const g of trigrams().guess(text, native)) guesses.set(g.alpha2, g.score);
     }
-    let best: Lang = candidates[0] ?? 'en';
-    let bestScore = -Infinity;
+    const out = new Map<Lang, number>();
     for (const l of candidates) {
       const table = this.json.counts[l] ?? {};
       const total = (this.json.totals[l] ?? 0) + this.vocabSize;
@@ -175,11 +201,32 @@ export class LanguageDetector {
           this.json.trigramWeight *
           10 *
           Math.log(this.json.otherScriptPrior * (this.json.latinShare[l] ?? 0) + 0.01);
-      if (score > bestScore) {
-        bestScore = score;
-        best = l;
-      }
+      out.set(l, score);
     }
-    return best;
+    return out;
+  }
+
+  /**
+   * The margin a message needs to switch away from a prior language: the 5th percentile of the
+   * winning margins of training utterances of three words or more that the detector gets right.
+   * Real sentences in another language clear it 95% of the time; a lone word shared by two
+   * languages rarely does.
+   */
+  private calibrateMargin(examples: readonly { text: string; lang: Lang }[]): number {
+    const margins: number[] = [];
+    for (const e of examples) {
+      if (words(fold(e.text)).length < 3 || dominantScript(e.text) !== 'latin') continue;
+      const candidates = this.json.langs.filter(
+        (l) => SCRIPT_OF[l] === 'latin' || (this.json.latinShare[l] ?? 0) >= 0.02,
+      );
+      const scores = this.scores(e.text, candidates);
+      const own = scores.get(e.lang);
+      if (own === undefined) continue;
+      let second = -Infinity;
+      for (const [l, v] of scores) if (l !== e.lang) second = Math.max(second, v);
+      if (own > second) margins.push(own - second);
+    }
+    margins.sort((a, b) => a - b);
+    return margins[Math.floor(margins.length * 0.05)] ?? 0;
   }
 }

@@ -1,31 +1,29 @@
 /**
- * The intent model for one language: an ensemble of NLP.js's NeuralNlu (word stems) and a
- * character n-gram logistic regression, with an out-of-scope threshold, the ensemble weight
- * and a confidence calibration all chosen by k-fold cross-validation on the TRAINING
- * utterances, so the held-out tests stay unseen until evaluation.
+ * The intent model for one language: one multinomial logistic regression (fitted to
+ * convergence with L-BFGS, class-balanced) over sublinear TF-IDF word unigrams and bigrams,
+ * NLP.js stems and character n-grams (see features.ts). Out of scope is decided by the learned
+ * None class, a bias towards it and a floor on the best in-scope probability; both knobs and the
+ * confidence calibration are chosen by k-fold cross-validation on the TRAINING utterances, so
+ * held-out tests stay unseen until evaluation.
+ *
+ * A corpus without out-of-scope examples (a public benchmark as published) gets synthetic
+ * ones in cross-validation: each fold also leaves a group of intents out of training entirely,
+ * and their utterances are scored as out of scope.
  */
 import { type Lang, NONE } from './catalog.js';
 import type { Example } from './corpus.js';
-import {
-  type LogRegModel,
-  type SparseVec,
-  logRegFromJSON,
-  logRegToJSON,
-  predictProba,
-  rng,
-  trainLogReg,
-} from './logreg.js';
-import { NlpjsIntentModel } from './nlpjs.js';
-import { maskReferences } from './references.js';
-import { fold, ngramFeatures } from './text.js';
+import { DEFAULT_FEATURES, type FeatureConfig, extractFeatures } from './features.js';
+import { type LogRegModel, type SparseVec, rng, trainLogRegLbfgs } from './logreg.js';
+import { type Vectorizer, fitVectorizer, vectorize } from './vectorizer.js';
 
 /** Knobs for {@link trainLangModel}; tests shrink them to stay fast. */
 export interface TrainOptions {
-  /** Cross-validation folds for choosing threshold/weight/calibration (≥ 2). */
+  /** Cross-validation folds for choosing the out-of-scope rule and calibration (≥ 2). */
   folds?: number;
-  /** Extra typo-augmented copies of each training utterance for the n-gram model. */
-  augment?: number;
-  epochs?: number;
+  /** L-BFGS iterations per fit. */
+  maxIter?: number;
+  /** L2 penalty; the default was chosen by cross-validation on the demo corpora. */
+  l2?: number;
   seed?: number;
 }
 
@@ -37,19 +35,24 @@ export function stepsPerLanguage(opts: TrainOptions = {}): number {
   return (opts.folds ?? 4) + 1;
 }
 
-/** The serialised form of a {@link LangModel}. */
+const DEFAULT_L2 = 2e-5;
+/** Features must appear in this many training utterances to be kept (memory; typos of one). */
+const MIN_DF = 2;
+
+/** The serialised form of a {@link LangModel}; arrays of numbers are base64 float32. */
 export interface LangModelJSON {
   lang: Lang;
   labels: string[];
-  vocab: string[];
-  logreg: ReturnType<typeof logRegToJSON>;
-  nlpjs: object;
-  /** Weight of the n-gram model in the ensemble (NLP.js gets 1 − alpha). */
-  alpha: number;
-  /** Below this ensemble probability an in-scope guess becomes None. */
+  features: FeatureConfig;
+  /** Feature names, newline-separated, in column order. */
+  vocab: string;
+  idf: string;
+  weights: string;
+  bias: number[];
+  /** Added to the None class's log-probability before comparing it with the best intent. */
+  noneBias: number;
+  /** Below this probability the best in-scope intent becomes None. */
   threshold: number;
-  /** None wins when its probability exceeds this multiple of the best in-scope one. */
-  noneRatio: number;
   /** Platt scaling of the decision's raw probability: sigmoid(a·p + b). */
   calibration: { a: number; b: number };
   /** Cross-validation figures behind the choices, for reports. */
@@ -62,128 +65,97 @@ export interface LangDecision {
   score: number;
 }
 
-/** Maps text to the n-gram model's feature vector (unknown features are dropped). */
-function featurize(text: string, vocab: Map<string, number>, grow: boolean): SparseVec {
-  const feats = new Set(ngramFeatures(fold(maskReferences(text))));
-  const idx: number[] = [];
-  for (const f of feats) {
-    let i = vocab.get(f);
-    if (i === undefined && grow) {
-      i = vocab.size;
-      vocab.set(f, i);
-    }
-    if (i !== undefined) idx.push(i);
-  }
-  idx.sort((a, b) => a - b);
-  const v = idx.length > 0 ? 1 / Math.sqrt(idx.length) : 0;
-  return { idx: Int32Array.from(idx), val: new Float32Array(idx.length).fill(v) };
+function f32ToBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 }
 
-/**
- * A typo like people make on phones: a dropped, doubled or swapped letter in one word.
- * Chinese is left alone (no letters to drop).
- */
-function typo(text: string, random: () => number): string {
-  const ws = text.split(' ');
-  const candidates = ws
-    .map((w, i) => [w, i] as const)
-    .filter(([w]) => w.length >= 4 && /^[\p{L}]+$/u.test(w));
-  const pick = candidates[Math.floor(random() * candidates.length)];
-  if (!pick) return text;
-  const [w, i] = pick;
-  const chars = Array.from(w);
-  const at = 1 + Math.floor(random() * (chars.length - 2));
-  const op = Math.floor(random() * 3);
-  if (op === 0) chars.splice(at, 1);
-  else if (op === 1) chars.splice(at, 0, chars[at] ?? '');
-  else {
-    const a = chars[at] ?? '';
-    chars[at] = chars[at + 1] ?? a;
-    chars[at + 1] = a;
-  }
-  ws[i] = chars.join('');
-  return ws.join(' ');
-}
-
-interface Parts {
-  vocab: Map<string, number>;
-  lr: LogRegModel;
-  nlp: NlpjsIntentModel;
-}
-
-async function trainParts(
-  lang: Lang,
-  labels: string[],
-  train: readonly Example[],
-  opts: TrainOptions,
-): Promise<Parts> {
-  const vocab = new Map<string, number>();
-  const labelIndex = new Map(labels.map((l, i) => [l, i]));
-  const xs: SparseVec[] = [];
-  const ys: number[] = [];
-  const ws: number[] = [];
-  const random = rng((opts.seed ?? 7) + 13);
-  for (const e of train) {
-    xs.push(featurize(e.text, vocab, true));
-    ys.push(labelIndex.get(e.intent) ?? 0);
-    ws.push(1);
-  }
-  const augment = opts.augment ?? 1;
-  for (let k = 0; k < augment; k += 1) {
-    for (const e of train) {
-      const noisy = typo(fold(e.text), random);
-      if (noisy === fold(e.text)) continue;
-      // Augmented copies may add n-grams of typos; they are real evidence for the label too.
-      xs.push(featurize(noisy, vocab, true));
-      ys.push(labelIndex.get(e.intent) ?? 0);
-      ws.push(0.5);
-    }
-  }
-  const lr = trainLogReg(xs, ys, vocab.size, labels.length, {
-    epochs: opts.epochs ?? 30,
-    seed: opts.seed ?? 7,
-    sampleWeights: ws,
-  });
-  const nlp = await NlpjsIntentModel.train(lang, train);
-  return { vocab, lr, nlp };
-}
-
-function ensemble(parts: Parts, labels: readonly string[], text: string, alpha: number): Float64Array {
-  const pLr = predictProba(parts.lr, featurize(text, parts.vocab, false));
-  const pNlp = parts.nlp.predict(text);
-  const out = new Float64Array(labels.length);
-  for (let i = 0; i < labels.length; i += 1) {
-    out[i] = alpha * (pLr[i] ?? 0) + (1 - alpha) * (pNlp.get(labels[i] ?? '') ?? 0);
-  }
+function base64ToF32(s: string): Float32Array {
+  const buf = Buffer.from(s, 'base64');
+  // Copy into an aligned buffer: a Float32Array view needs a 4-byte aligned offset.
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
   return out;
 }
 
-interface Raw {
-  /** Index of the top label and its probability. */
-  top: number;
-  p: number;
+interface Fitted {
+  vec: Vectorizer;
+  lr: LogRegModel;
+  cfg: FeatureConfig;
+  lang: Lang;
+}
+
+function fit(
+  lang: Lang,
+  labels: readonly string[],
+  train: readonly Example[],
+  opts: TrainOptions,
+  cfg: FeatureConfig,
+): Fitted {
+  const docs = train.map((e) => extractFeatures(lang, e.text, cfg));
+  const vec = fitVectorizer(docs, MIN_DF);
+  const xs = docs.map((d) => vectorize(vec, d));
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const ys = train.map((e) => index.get(e.intent) ?? 0);
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const y of ys) counts[y] = (counts[y] ?? 0) + 1;
+  const present = counts.filter((c) => c > 0).length;
+  // Class-balanced: a large None class must not pull every vague request towards None.
+  const weights = ys.map((y) => train.length / (present * (counts[y] ?? 1)));
+  const lr = trainLogRegLbfgs(xs, ys, vec.vocab.size, labels.length, {
+    l2: opts.l2 ?? DEFAULT_L2,
+    maxIter: opts.maxIter ?? 150,
+    sampleWeights: weights,
+  });
+  return { vec, lr, cfg, lang };
+}
+
+/** Softmax probabilities of a fitted model for one text, written into `out`. */
+function probabilities(m: Fitted, text: string, out: Float64Array): void {
+  const x: SparseVec = vectorize(m.vec, extractFeatures(m.lang, text, m.cfg));
+  const k = m.lr.numClasses;
+  for (let c = 0; c < k; c += 1) out[c] = m.lr.bias[c] ?? 0;
+  for (let j = 0; j < x.idx.length; j += 1) {
+    const base = (x.idx[j] ?? 0) * k;
+    const v = x.val[j] ?? 0;
+    for (let c = 0; c < k; c += 1) out[c] = (out[c] ?? 0) + v * (m.lr.weights[base + c] ?? 0);
+  }
+  let max = -Infinity;
+  for (let c = 0; c < k; c += 1) max = Math.max(max, out[c] ?? 0);
+  let sum = 0;
+  for (let c = 0; c < k; c += 1) {
+    const e = Math.exp((out[c] ?? 0) - max);
+    out[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < k; c += 1) out[c] = (out[c] ?? 0) / sum;
+}
+
+interface Decision {
+  intent: string;
+  /** Probability behind the decision (of the intent, or of "not that intent" for None). */
+  raw: number;
 }
 
 /**
- * The decision rule: the best in-scope label wins unless its probability is under the
- * threshold or the None class outweighs it by more than `noneRatio`.
+ * The decision rule: the best in-scope label wins unless None, boosted by `noneBias`, is more
+ * likely, or its probability is under `threshold`.
  */
 function decide(
   labels: readonly string[],
   probs: Float64Array,
+  noneBias: number,
   threshold: number,
-  noneRatio: number,
-): Raw & { intent: string; raw: number } {
+  allowed?: ReadonlySet<number>,
+): Decision {
   let top = -1;
   let pNone = 0;
-  for (let i = 0; i < probs.length; i += 1) {
+  for (let i = 0; i < labels.length; i += 1) {
     if (labels[i] === NONE) pNone = probs[i] ?? 0;
-    else if (top < 0 || (probs[i] ?? 0) > (probs[top] ?? 0)) top = i;
+    else if ((!allowed || allowed.has(i)) && (top < 0 || (probs[i] ?? 0) > (probs[top] ?? 0))) top = i;
   }
   const p = top < 0 ? 0 : (probs[top] ?? 0);
-  if (top < 0 || pNone > noneRatio * p) return { top, p, intent: NONE, raw: pNone };
-  if (p < threshold) return { top, p, intent: NONE, raw: 1 - p };
-  return { top, p, intent: labels[top] ?? NONE, raw: p };
+  if (top < 0 || pNone * Math.exp(noneBias) > p || p < threshold) return { intent: NONE, raw: 1 - p };
+  return { intent: labels[top] ?? NONE, raw: p };
 }
 
 function sigmoid(x: number): number {
@@ -209,29 +181,28 @@ function platt(points: readonly { x: number; y: number }[]): { a: number; b: num
   return { a, b };
 }
 
+/** One out-of-fold prediction; `allowed` are the labels its fold's model was trained on. */
 interface Scored {
   gold: string;
-  pLr: Float64Array;
-  pNlp: Float64Array;
+  probs: Float64Array;
+  allowed?: ReadonlySet<number>;
 }
 
-function metrics(
-  labels: readonly string[],
-  scored: readonly Scored[],
-  alpha: number,
-  threshold: number,
-  noneRatio: number,
-): { inAcc: number; oosRec: number; oosPrec: number; n: number } {
+interface Metrics {
+  inAcc: number;
+  oosRec: number;
+  oosPrec: number;
+  n: number;
+}
+
+function metrics(labels: readonly string[], scored: readonly Scored[], noneBias: number, t: number): Metrics {
   let inN = 0;
   let inOk = 0;
   let oosN = 0;
   let oosHit = 0;
   let predNone = 0;
-  const probs = new Float64Array(labels.length);
   for (const s of scored) {
-    for (let i = 0; i < labels.length; i += 1)
-      probs[i] = alpha * (s.pLr[i] ?? 0) + (1 - alpha) * (s.pNlp[i] ?? 0);
-    const d = decide(labels, probs, threshold, noneRatio);
+    const d = decide(labels, s.probs, noneBias, t, s.allowed);
     if (d.intent === NONE) predNone += 1;
     if (s.gold === NONE) {
       oosN += 1;
@@ -247,6 +218,16 @@ function metrics(
     oosPrec: predNone ? oosHit / predNone : oosN ? 0 : 1,
     n: scored.length,
   };
+}
+
+/**
+ * What the out-of-scope rule maximises on cross-validation: in-scope accuracy plus the F1 of
+ * out-of-scope detection. F1 weighs recall and precision together, so the rule cannot buy
+ * recall by sending vague in-scope requests to None (which costs precision and accuracy).
+ */
+function objective(m: Metrics): number {
+  const f1 = m.oosRec + m.oosPrec > 0 ? (2 * m.oosRec * m.oosPrec) / (m.oosRec + m.oosPrec) : 0;
+  return m.inAcc + f1;
 }
 
 /** Stratified fold assignment, deterministic for a seed. */
@@ -275,111 +256,111 @@ function assignFolds(examples: readonly Example[], k: number, seed: number): num
 }
 
 /**
- * Trains the model of one language: k-fold cross-validation to choose the ensemble weight,
- * the out-of-scope threshold and the calibration, then a final fit on all utterances.
+ * Trains the model of one language: k-fold cross-validation to choose the out-of-scope rule
+ * and the calibration, then a final fit on all utterances.
  */
-export async function trainLangModel(
+export function trainLangModel(
   lang: Lang,
   examples: readonly Example[],
   opts: TrainOptions = {},
   onStep: StepCallback = () => undefined,
-): Promise<LangModelJSON> {
+): LangModelJSON {
+  const cfg = DEFAULT_FEATURES;
   const labels = [...new Set(examples.map((e) => e.intent))].sort();
+  const hasNone = labels.includes(NONE);
   const k = Math.max(2, opts.folds ?? 4);
-  const foldOf = assignFolds(examples, k, opts.seed ?? 7);
+  const seed = opts.seed ?? 7;
+  const foldOf = assignFolds(examples, k, seed);
+  // Without None examples, each fold also hides a group of intents to stand in for "unknown".
+  const intents = labels.filter((l) => l !== NONE);
+  const random = rng(seed + 1);
+  const shuffled = intents
+    .map((l) => ({ l, r: random() }))
+    .sort((a, b) => a.r - b.r)
+    .map((x) => x.l);
+  const hiddenGroup = new Map(shuffled.map((l, i) => [l, i % k]));
+
   const scored: Scored[] = [];
   for (let f = 0; f < k; f += 1) {
-    const train = examples.filter((_, i) => foldOf[i] !== f);
+    const hidden = (e: Example): boolean => !hasNone && intents.length > k && hiddenGroup.get(e.intent) === f;
+    const train = examples.filter((e, i) => foldOf[i] !== f && !hidden(e));
     const held = examples.filter((_, i) => foldOf[i] === f);
     if (train.length > 0 && held.length > 0) {
-      const parts = await trainParts(lang, labels, train, opts);
+      const model = fit(lang, labels, train, opts, cfg);
+      const trained = new Set(train.map((e) => e.intent));
+      const allowed = new Set(labels.flatMap((l, i) => (trained.has(l) ? [i] : [])));
       for (const e of held) {
-        const pLr = predictProba(parts.lr, featurize(e.text, parts.vocab, false));
-        const nlp = parts.nlp.predict(e.text);
-        scored.push({ gold: e.intent, pLr, pNlp: Float64Array.from(labels, (l) => nlp.get(l) ?? 0) });
+        const probs = new Float64Array(labels.length);
+        probabilities(model, e.text, probs);
+        scored.push({ gold: hidden(e) ? NONE : e.intent, probs, allowed });
       }
     }
     onStep(`${lang}: cross-validation ${f + 1}/${k}`);
   }
 
-  const hasNone = labels.includes(NONE);
-  let best = { alpha: 0.5, threshold: 0, noneRatio: 1, objective: -Infinity };
-  for (const alpha of [0, 0.25, 0.4, 0.5, 0.6, 0.75, 1]) {
-    if (hasNone) {
-      for (const noneRatio of [0.75, 1, 1.5, 2, 3, 5]) {
-        for (let t = 0; t <= 0.8; t += 0.02) {
-          const m = metrics(labels, scored, alpha, t, noneRatio);
-          // The three targets weigh the same; a tiny preference for the middle breaks ties.
-          const objective = m.inAcc + m.oosRec + m.oosPrec - 0.001 * Math.abs(alpha - 0.5);
-          if (objective > best.objective + 1e-9) best = { alpha, threshold: t, noneRatio, objective };
-        }
-      }
-    } else {
-      const m = metrics(labels, scored, alpha, 0, 1);
-      const objective = m.inAcc - 0.001 * Math.abs(alpha - 0.5);
-      if (objective > best.objective + 1e-9) best = { alpha, threshold: 0, noneRatio: 1, objective };
+  let best = { noneBias: 0, threshold: 0, value: -Infinity };
+  for (const noneBias of hasNone ? [-1, -0.5, 0, 0.5, 1, 1.5, 2] : [0]) {
+    for (let i = 0; i <= 90; i += 1) {
+      const threshold = i / 100;
+      const value = objective(metrics(labels, scored, noneBias, threshold));
+      if (value > best.value + 1e-9) best = { noneBias, threshold, value };
     }
   }
-  if (!hasNone) {
-    // No out-of-scope examples to learn from: reject only what cross-validation rarely
-    // got right, the lowest 3% of confident-and-correct probabilities.
-    const tops: number[] = [];
-    const probs = new Float64Array(labels.length);
-    for (const s of scored) {
-      for (let i = 0; i < labels.length; i += 1)
-        probs[i] = best.alpha * (s.pLr[i] ?? 0) + (1 - best.alpha) * (s.pNlp[i] ?? 0);
-      const d = decide(labels, probs, 0, 1);
-      if (d.intent === s.gold) tops.push(d.p);
-    }
-    tops.sort((a, b) => a - b);
-    best.threshold = tops[Math.floor(tops.length * 0.03)] ?? 0;
-  }
-
-  const calPoints: { x: number; y: number }[] = [];
-  const probs = new Float64Array(labels.length);
-  for (const s of scored) {
-    for (let i = 0; i < labels.length; i += 1)
-      probs[i] = best.alpha * (s.pLr[i] ?? 0) + (1 - best.alpha) * (s.pNlp[i] ?? 0);
-    const d = decide(labels, probs, best.threshold, best.noneRatio);
-    calPoints.push({ x: d.raw, y: d.intent === s.gold ? 1 : 0 });
-  }
+  const calPoints = scored.map((s) => {
+    const d = decide(labels, s.probs, best.noneBias, best.threshold, s.allowed);
+    return { x: d.raw, y: d.intent === s.gold ? 1 : 0 };
+  });
   const calibration = platt(calPoints);
-  const cvm = metrics(labels, scored, best.alpha, best.threshold, best.noneRatio);
+  const cvm = metrics(labels, scored, best.noneBias, best.threshold);
 
-  const parts = await trainParts(lang, labels, examples, opts);
+  const final = fit(lang, labels, examples, opts, cfg);
   onStep(`${lang}: final model`);
-  const vocab = [...parts.vocab.keys()];
   return {
     lang,
     labels,
-    vocab,
-    logreg: logRegToJSON(parts.lr),
-    nlpjs: parts.nlp.toJSON(),
-    alpha: best.alpha,
+    features: cfg,
+    vocab: [...final.vec.vocab.keys()].join('\n'),
+    idf: f32ToBase64(final.vec.idf),
+    weights: f32ToBase64(final.lr.weights),
+    bias: Array.from(final.lr.bias),
+    noneBias: best.noneBias,
     threshold: best.threshold,
-    noneRatio: best.noneRatio,
     calibration,
     cv: { inScopeAccuracy: cvm.inAcc, oosRecall: cvm.oosRec, oosPrecision: cvm.oosPrec, examples: cvm.n },
   };
 }
 
 /** What a loaded model keeps of its JSON: the decisions, not the weights (memory). */
-export type LangModelMeta = Omit<LangModelJSON, 'vocab' | 'logreg' | 'nlpjs'>;
+export type LangModelMeta = Omit<LangModelJSON, 'vocab' | 'idf' | 'weights' | 'bias'>;
 
 /** A trained model for one language. */
 export class LangModel {
+  /** Reused between calls: classification allocates no per-class arrays. */
+  private readonly probs: Float64Array;
+
   private constructor(
     readonly json: LangModelMeta,
-    private readonly parts: Parts,
-  ) {}
+    private readonly model: Fitted,
+  ) {
+    this.probs = new Float64Array(json.labels.length);
+  }
 
   static fromJSON(json: LangModelJSON): LangModel {
-    const vocab = new Map(json.vocab.map((f, i) => [f, i]));
-    const { vocab: _v, logreg: _l, nlpjs: _n, ...meta } = json;
+    const names = json.vocab === '' ? [] : json.vocab.split('\n');
+    const vocab = new Map<string, number>();
+    names.forEach((f, i) => vocab.set(f, i));
+    const idf = base64ToF32(json.idf);
+    const weights = base64ToF32(json.weights);
+    const k = json.labels.length;
+    if (idf.length !== names.length || weights.length !== names.length * k || json.bias.length !== k) {
+      throw new Error(`model for ${json.lang}: weights do not match its vocabulary and labels`);
+    }
+    const { vocab: _v, idf: _i, weights: _w, bias: _b, ...meta } = json;
     return new LangModel(meta, {
-      vocab,
-      lr: logRegFromJSON(json.logreg),
-      nlp: NlpjsIntentModel.fromJSON(json.lang, json.nlpjs),
+      vec: { vocab, idf },
+      lr: { numFeatures: names.length, numClasses: k, weights, bias: Float32Array.from(json.bias) },
+      cfg: json.features,
+      lang: json.lang,
     });
   }
 
@@ -387,14 +368,16 @@ export class LangModel {
     return this.json.labels;
   }
 
-  /** Ensemble probabilities per label (same order as {@link labels}). */
+  /** Probabilities per label (same order as {@link labels}); a fresh copy. */
   probabilities(text: string): Float64Array {
-    return ensemble(this.parts, this.json.labels, text, this.json.alpha);
+    probabilities(this.model, text, this.probs);
+    return Float64Array.from(this.probs);
   }
 
   /** The intent (or None) and a calibrated confidence in it. */
   classify(text: string): LangDecision {
-    const d = decide(this.json.labels, this.probabilities(text), this.json.threshold, this.json.noneRatio);
+    probabilities(this.model, text, this.probs);
+    const d = decide(this.json.labels, this.probs, this.json.noneBias, this.json.threshold);
     const { a, b } = this.json.calibration;
     return { intent: d.intent, score: Math.round(sigmoid(a * d.raw + b) * 1000) / 1000 };
   }

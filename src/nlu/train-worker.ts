@@ -10,22 +10,23 @@ import { writeModel } from './cache.js';
 
 const ExampleSchema = z.object({ text: z.string(), intent: z.string(), lang: z.enum(LANGS) });
 /** What the loader sends: plain corpora (structured-cloned), the key and where to write. */
+const CorpusSchema = z.object({
+  source: z.string(),
+  lang: z.enum(LANGS),
+  train: z.array(ExampleSchema),
+  test: z.array(ExampleSchema),
+  digest: z.string(),
+});
 export const TrainJobSchema = z.object({
-  corpora: z.array(
-    z.object({
-      source: z.string(),
-      lang: z.enum(LANGS),
-      train: z.array(ExampleSchema),
-      test: z.array(ExampleSchema),
-      digest: z.string(),
-    }),
-  ),
+  corpora: z.array(CorpusSchema),
+  /** Corpora the language detector learns from, when they differ from `corpora`. */
+  detectorCorpora: z.array(CorpusSchema).optional(),
   key: z.string(),
   outFile: z.string().optional(),
   options: z.object({
     folds: z.number().optional(),
-    augment: z.number().optional(),
-    epochs: z.number().optional(),
+    maxIter: z.number().optional(),
+    l2: z.number().optional(),
     seed: z.number().optional(),
   }),
 });
@@ -34,8 +35,12 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('train-worker must run in a worker thread');
   const job = TrainJobSchema.parse(workerData);
-  const bundle = await trainBundle(job.corpora, job.key, job.options, (p) =>
-    port.postMessage({ type: 'progress', ...p }),
+  const bundle = await trainBundle(
+    job.corpora,
+    job.key,
+    job.options,
+    (p) => port.postMessage({ type: 'progress', ...p }),
+    job.detectorCorpora ?? job.corpora,
   );
   const text = JSON.stringify(bundle);
   if (job.outFile) await writeModel(job.outFile, text);

@@ -8,7 +8,7 @@ import { readCorpus, type Corpus } from '../../src/nlu/corpus.js';
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** Fast training knobs for fixtures. */
-export const QUICK = { folds: 2, epochs: 15 } as const;
+export const QUICK = { folds: 2, maxIter: 60 } as const;
 
 export function fixture(lang: string): string {
   return join(FIXTURES, `${lang}.json`);

@@ -42,3 +42,30 @@ describe('language detection on short informal messages', () => {
     expect(en.detect('привет')).toBe('en');
   });
 });
+
+describe('language detection inside a conversation', () => {
+  it('is not swayed by case references or numbers', () => {
+    expect(detector.detect('any news on C-2KH3NZ?')).toBe('en');
+    expect(detector.detect('any news on C-2024-00871 please')).toBe('en');
+    expect(detector.detect('status of #48213 please')).toBe('en');
+  });
+
+  it('keeps the conversation language for a lone word several languages share', () => {
+    for (const word of ['hello', 'ok', 'menu', 'taxi']) {
+      expect(detector.detect(word, 'en'), word).toBe('en');
+      expect(detector.detect(word, 'fr'), word).toBe('fr');
+    }
+  });
+
+  it('switches when the message clearly reads as another language', () => {
+    expect(detector.detect('bonjour', 'en')).toBe('fr');
+    expect(detector.detect('hola necesito ayuda', 'en')).toBe('es');
+    expect(detector.detect('my passport expired', 'fr')).toBe('en');
+    expect(detector.detect('привет', 'en')).toBe('ru');
+  });
+
+  it('keeps the prior for text with no letters', () => {
+    expect(detector.detect('#48213', 'es')).toBe('es');
+    expect(detector.detect('42', 'fr')).toBe('fr');
+  });
+});
