@@ -210,9 +210,16 @@ export class Outbox {
           $unset: { lease: 1 },
         },
       );
+      // The platform's wording can quote the chat or the message: it stays in `lastError`, not in logs.
       this.log.warn(
-        { channel: msg.channel, attempts, dead, retryInMs: Math.round(delay) },
-        `outbox send failed: ${message}`,
+        {
+          channel: msg.channel,
+          attempts,
+          dead,
+          retryInMs: Math.round(delay),
+          code: err instanceof AppError ? err.code : err instanceof Error ? err.name : 'unknown',
+        },
+        dead ? 'outbox send failed: dead-lettered' : 'outbox send failed: will retry',
       );
       // A dead letter no longer blocks the conversation; a failed one holds the later replies back.
       return dead;

@@ -1,5 +1,6 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
+import type { ChannelFactory } from '../../src/channels/types.js';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import type { Address } from '../../src/engine/activity.js';
 import type { Understanding } from '../../src/engine/engine.js';
@@ -54,12 +55,14 @@ export async function startInstance(
   nlu: Understanding,
   platform: ChannelSender,
   inbox: InboxOptions = {},
+  extra: { log?: Logger; channels?: ChannelFactory[] } = {},
 ): Promise<Instance> {
   const db = await openDatabase(uri);
   const app = await createApp({
     db,
     nlu,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: extra.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(extra.channels ? { channels: extra.channels } : {}),
     officeHours: 'Mon-Sun 00:00-23:59',
     timeZone: 'UTC',
     senders: { test: platform },
