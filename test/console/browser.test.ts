@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimCase, createCase } from '../../src/cases/index.js';
 import { toPlainText } from '../../src/engine/replies.js';
 import { loadTranslator } from '../../src/i18n/index.js';
 import { startTestBot, type TestBot } from '../helpers/bot.js';
@@ -82,6 +83,83 @@ describe('the console in a browser', () => {
     await expect
       .poll(() => page.locator('[data-fact="case.rating"]').textContent(), { timeout: 10_000 })
       .toBe('5/5');
+    expect(problems).toEqual([]);
+  });
+
+  /** A phone-sized page logged in as `account`, failing the test on any script error. */
+  async function phoneLogin(account: Account): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().includes('401')) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${base}/console`);
+    await page.locator('#email').fill(account.email);
+    await page.locator('#password').fill(account.password);
+    await page.keyboard.press('Enter');
+    await page.locator('#home').waitFor();
+    return { page, problems };
+  }
+
+  it('a supervisor reassigns an agent’s case to a colleague from the case view', async () => {
+    const boss = await addOfficial(bot.db, 'lead@city.test', 'supervisor', ['citizen_services']);
+    const colleague = await addOfficial(bot.db, 'mate@city.test', 'agent', ['citizen_services']);
+    const { reference } = await createCase(bot.db, {
+      kind: 'handoff',
+      category: 'public_services',
+      channel: 'test',
+      lang: 'en',
+      fields: { description: 'my permit renewal is stuck' },
+    });
+    await claimCase(bot.db, reference, agent.id);
+
+    const { page, problems } = await phoneLogin(boss);
+    await page.locator(`#cases li[data-reference="${reference}"] button`).click();
+    await expect.poll(() => page.locator('#case-title').textContent()).toBe(reference);
+    // Keyboard only: choose the colleague and submit the reassign form.
+    await page.locator('#reassign-to').focus();
+    await page.locator('#reassign-to').selectOption(colleague.id);
+    await page.locator('#reassign').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-fact="case.assignee"]').textContent()).toBe('mate');
+    expect((await bot.db.Case.findOne({ reference }).lean())?.assignee).toBe(colleague.id);
+    expect(await page.locator('#live').textContent()).toBe(i18n.t('console.actions.reassigned', 'en'));
+    // An agent never sees the control.
+    const desk = await phoneLogin(agent);
+    await desk.page.goto(`${base}/console`);
+    await desk.page.locator(`#cases li[data-reference="${reference}"] button`).click();
+    await expect.poll(() => desk.page.locator('#case-title').textContent()).toBe(reference);
+    expect(await desk.page.locator('#reassign-form').isHidden()).toBe(true);
+    expect([...problems, ...desk.problems]).toEqual([]);
+  });
+
+  it('an admin creates an official, whose shown-once password logs them in, in their language', async () => {
+    const admin = await addOfficial(bot.db, 'chief@city.test', 'admin', []);
+    const { page, problems } = await phoneLogin(admin);
+    await page.locator('#nav-admin').click();
+    await page.locator('#admin-officials li').first().waitFor();
+    await page.locator('#off-email').fill('new.clerk@city.test');
+    await page.locator('#off-name').fill('New Clerk');
+    await page.locator('#off-role').selectOption('agent');
+    await page.locator('#off-departments input[value="transport"]').check();
+    await page.locator('#off-lang').selectOption('fr');
+    await page.locator('#official-form button[type="submit"]').click();
+    const shown = page.locator('#new-password-value');
+    await expect.poll(() => shown.textContent()).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    const password = (await shown.textContent()) ?? '';
+    await page.locator('#admin-officials li[data-email="new.clerk@city.test"]').waitFor();
+    // Shown once: leaving the screen forgets it.
+    await page.locator('#nav-home').click();
+    expect(await shown.textContent()).toBe('');
+    await page.locator('#logout').click();
+
+    await page.locator('#email').fill('new.clerk@city.test');
+    await page.locator('#password').fill(password);
+    await page.keyboard.press('Enter');
+    await page.locator('#queues li[data-department="transport"]').waitFor();
+    expect(await page.locator('h1').textContent()).toBe(i18n.t('console.title', 'fr'));
+    expect(await page.locator('#nav-admin').isHidden()).toBe(true);
     expect(problems).toEqual([]);
   });
 });

@@ -10,8 +10,11 @@ const state = {
   lang: 'en',
   current: null,
   departments: [],
+  departmentRecords: [],
+  officials: [],
   events: null,
   deliveryTimer: 0,
+  whatsappTimer: 0,
 };
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +54,17 @@ function el(tag, props, ...children) {
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
+
+/** A department's name: the admin's name in this language, else the label from locales/, else its key. */
+function deptName(key) {
+  const record = state.departmentRecords.find((d) => d.key === key);
+  if (record && record.names && record.names[state.lang]) return record.names[state.lang];
+  const label = t(`departments.${key}`);
+  return label === `departments.${key}` ? key : label;
+}
+
+const isLead = () => state.me && state.me.role !== 'agent';
+const isAdmin = () => state.me && state.me.role === 'admin';
 
 const time = (iso) => (iso ? new Date(iso).toLocaleString(state.lang) : '');
 
@@ -103,9 +117,25 @@ async function act(fn) {
   }
 }
 
+const SCREENS = ['login', 'home', 'case', 'account', 'admin'];
+
 function showScreen(name) {
-  for (const id of ['login', 'home', 'case']) $(id).hidden = id !== name;
+  for (const id of SCREENS) $(id).hidden = id !== name;
   $('logout').hidden = name === 'login';
+  $('nav').hidden = name === 'login';
+  for (const [id, screen] of [
+    ['nav-home', 'home'],
+    ['nav-admin', 'admin'],
+    ['nav-account', 'account'],
+  ])
+    if (screen === name) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  if (name !== 'admin') {
+    clearTimeout(state.whatsappTimer);
+    // A generated password is shown once: leaving the screen forgets it.
+    $('new-password').hidden = true;
+    $('new-password-value').textContent = '';
+  }
   if (name === 'login') {
     stopEvents();
     $('email').focus();
@@ -122,7 +152,7 @@ async function refreshHome() {
       el(
         'li',
         { 'data-department': q.department },
-        el('h3', {}, t(`departments.${q.department}`)),
+        el('h3', {}, deptName(q.department)),
         el(
           'p',
           { class: 'figures' },
@@ -171,12 +201,61 @@ async function refreshHome() {
             ? c.category
             : t(`categories.${c.category}`),
         ),
-        el('span', {}, t(`departments.${c.department}`)),
+        el('span', {}, deptName(c.department)),
         el('span', { class: 'badge' }, t(`case_status.${c.status}`)),
         el('span', { class: `badge sla-${c.sla}` }, t(`sla.${c.sla}`)),
       ),
     ),
   );
+  await refreshSupervision();
+}
+
+function caseRow(c) {
+  return el(
+    'li',
+    { 'data-reference': c.reference },
+    el('button', { type: 'button', onclick: () => openCase(c.reference) }, c.reference),
+    el('span', {}, deptName(c.department)),
+    el('span', { class: 'badge' }, t(`case_status.${c.status}`)),
+    el('span', { class: `badge sla-${c.sla}` }, t(`sla.${c.sla}`)),
+    el('span', { class: 'meta' }, `${t('case.due')} ${time(c.slaDueAt)}`),
+  );
+}
+
+function deadRow(d, showCase) {
+  return el(
+    'li',
+    { 'data-dead': d.id },
+    showCase
+      ? el('button', { type: 'button', onclick: () => openCase(d.caseReference) }, d.caseReference)
+      : null,
+    el('span', { class: 'text' }, d.text === null ? '…' : d.text),
+    el('span', { class: 'meta' }, `${d.channel} · ${time(d.updatedAt)}`),
+    d.lastError ? el('span', { class: 'meta' }, `${t('dead.error')} ${d.lastError}`) : null,
+    el('button', { type: 'button', class: 'retry', onclick: () => retryDead(d.id) }, t('dead.retry')),
+  );
+}
+
+async function retryDead(id) {
+  const done = await act(() => api('POST', `/api/v1/dead-letters/${id}/retry`));
+  if (!done) return;
+  announce(t('dead.retried', { reference: done.caseReference }));
+  if (state.current && !$('case').hidden) void openCase(state.current.reference);
+  else void refreshHome();
+}
+
+/** Supervisors and admins also see overdue cases and undelivered messages across their departments. */
+async function refreshSupervision() {
+  $('supervision').hidden = !isLead();
+  if (!isLead()) return;
+  const [overdue, dead] = await Promise.all([
+    api('GET', '/api/v1/cases?overdue=1'),
+    api('GET', '/api/v1/dead-letters'),
+  ]);
+  $('overdue-empty').hidden = overdue.length > 0;
+  $('overdue').replaceChildren(...overdue.map(caseRow));
+  $('dead-empty').hidden = dead.length > 0;
+  $('dead-letters').replaceChildren(...dead.map((d) => deadRow(d, true)));
 }
 
 async function claimNext(department) {
@@ -205,7 +284,7 @@ function renderCase(c) {
   const facts = [
     ['case.status', t(`case_status.${c.status}`)],
     ['case.sla', t(`sla.${c.sla}`)],
-    ['case.department', t(`departments.${c.department}`)],
+    ['case.department', deptName(c.department)],
     [
       'case.category',
       t(`categories.${c.category}`) === `categories.${c.category}`
@@ -298,8 +377,13 @@ function renderCase(c) {
   $('transfer-form').hidden = !live;
   $('resolve-form').hidden = !live;
   $('reopen').hidden = live;
+  const mayHandle = live && c.status !== 'open' && (c.assignee === state.me.id || state.me.role !== 'agent');
+  $('wait').hidden = !mayHandle || c.status === 'waiting_on_citizen';
+  $('release').hidden = !mayHandle;
+  renderReassign(c, live);
+  void loadCaseDeadLetters(c.reference);
   const options = state.departments.filter((d) => d !== c.department);
-  $('transfer-to').replaceChildren(...options.map((d) => el('option', { value: d }, t(`departments.${d}`))));
+  $('transfer-to').replaceChildren(...options.map((d) => el('option', { value: d }, deptName(d))));
   void loadCanned(c.lang);
   // Delivery state changes in the outbox, not on the case: look again while an answer is on its way.
   clearTimeout(state.deliveryTimer);
@@ -309,6 +393,25 @@ function renderCase(c) {
         void openCase(c.reference);
     }, 1500);
   }
+}
+
+function renderReassign(c, live) {
+  $('reassign-form').hidden = !live || !isLead();
+  if ($('reassign-form').hidden) return;
+  const candidates = state.officials.filter(
+    (o) => o.active && o.id !== c.assignee && (o.role === 'admin' || o.departments.includes(c.department)),
+  );
+  $('reassign-to').replaceChildren(
+    ...candidates.map((o) => el('option', { value: o.id }, `${o.name} (${o.email})`)),
+  );
+  $('reassign').disabled = candidates.length === 0;
+}
+
+async function loadCaseDeadLetters(reference) {
+  const dead = await api('GET', `/api/v1/dead-letters?reference=${reference}`).catch(() => []);
+  if (!state.current || state.current.reference !== reference) return;
+  $('case-dead-area').hidden = dead.length === 0;
+  $('case-dead').replaceChildren(...dead.map((d) => deadRow(d, false)));
 }
 
 function attachmentLink(a) {
@@ -325,6 +428,15 @@ async function loadCanned(lang) {
     el('option', { value: '' }, t('actions.canned_pick')),
     ...canned.map((c) => el('option', { value: c.text }, c.title)),
   );
+}
+
+async function loadOfficials() {
+  state.officials = isLead() ? await api('GET', '/api/v1/officials') : [];
+}
+
+async function loadDepartments() {
+  state.departmentRecords = await api('GET', '/api/v1/departments');
+  state.departments = state.departmentRecords.map((d) => d.key);
 }
 
 async function caseAction(path, body, after) {
@@ -362,14 +474,182 @@ function stopEvents() {
   state.events = null;
 }
 
+// ---- My account ----
+
+function openAccount() {
+  showScreen('account');
+  $('account-title').focus();
+}
+
+// ---- Administration (admins) ----
+
+const langName = (l) => new Intl.DisplayNames([state.lang], { type: 'language' }).of(l) || l;
+
+async function openAdmin() {
+  showScreen('admin');
+  await refreshAdmin();
+  $('admin-title').focus();
+}
+
+async function refreshAdmin() {
+  const [routes] = await Promise.all([
+    api('GET', '/api/v1/category-routes'),
+    loadDepartments(),
+    loadOfficials(),
+  ]);
+  renderDepartments();
+  renderOfficials();
+  renderRoutes(routes);
+  void refreshWhatsapp();
+}
+
+function fillDepartmentForm(d) {
+  $('dept-key').value = d.key;
+  $('dept-sla').value = String(d.slaHours);
+  for (const l of LANGS) $(`dept-name-${l}`).value = (d.names && d.names[l]) || '';
+  $('dept-key').focus();
+}
+
+function renderDepartments() {
+  $('admin-departments').replaceChildren(
+    ...state.departmentRecords.map((d) =>
+      el(
+        'li',
+        { 'data-key': d.key },
+        el('b', {}, deptName(d.key)),
+        el('code', {}, d.key),
+        el('span', {}, t('admin.sla_value', { hours: d.slaHours })),
+        el(
+          'button',
+          { type: 'button', class: 'link', onclick: () => fillDepartmentForm(d) },
+          t('admin.edit'),
+        ),
+      ),
+    ),
+  );
+  // One name field per language, labelled in the admin's language; kept if already there (typing).
+  if (!$('dept-names').querySelector('input')) {
+    for (const l of LANGS) {
+      $('dept-names').append(
+        el('label', { for: `dept-name-${l}` }, langName(l)),
+        el('input', { id: `dept-name-${l}`, maxlength: '80', autocomplete: 'off', lang: l }),
+      );
+    }
+  } else {
+    for (const l of LANGS)
+      $('dept-names').querySelector(`label[for="dept-name-${l}"]`).textContent = langName(l);
+  }
+  const chosen = new Set([...$('off-departments').querySelectorAll('input:checked')].map((i) => i.value));
+  $('off-departments').replaceChildren(
+    el('legend', {}, t('admin.departments')),
+    ...state.departments.map((key) =>
+      el(
+        'label',
+        { class: 'check' },
+        el('input', { type: 'checkbox', value: key, checked: chosen.has(key) ? '' : null }),
+        ' ',
+        deptName(key),
+      ),
+    ),
+  );
+  const selected = $('route-department').value;
+  $('route-department').replaceChildren(
+    ...state.departments.map((key) => el('option', { value: key }, deptName(key))),
+  );
+  if (selected) $('route-department').value = selected;
+}
+
+function renderOfficials() {
+  $('admin-officials').replaceChildren(
+    ...state.officials.map((o) =>
+      el(
+        'li',
+        { 'data-email': o.email },
+        el('b', {}, o.name),
+        el('span', {}, o.email),
+        el('span', { class: 'badge' }, t(`roles.${o.role}`)),
+        el('span', { class: 'meta' }, o.departments.map(deptName).join(', ')),
+        el(
+          'span',
+          { class: `badge ${o.active ? 'sla-ok' : 'sla-overdue'}` },
+          o.active ? t('admin.active') : t('admin.disabled'),
+        ),
+        o.id === state.me.id
+          ? null
+          : el(
+              'button',
+              {
+                type: 'button',
+                class: 'toggle-active',
+                onclick: () => setActive(o, !o.active),
+              },
+              o.active ? t('admin.disable') : t('admin.enable'),
+            ),
+      ),
+    ),
+  );
+}
+
+async function setActive(o, active) {
+  const done = await act(() => api('PATCH', `/api/v1/officials/${o.id}`, { active }));
+  if (!done) return;
+  announce(t('admin.saved'));
+  await loadOfficials();
+  renderOfficials();
+}
+
+function renderRoutes(routes) {
+  $('admin-routes').replaceChildren(
+    ...routes.map((r) => {
+      const id = `route-${r.category}`;
+      const select = el(
+        'select',
+        { id },
+        ...state.departments.map((key) =>
+          el('option', { value: key, selected: key === r.department ? '' : null }, deptName(key)),
+        ),
+      );
+      const label = t(`categories.${r.category}`);
+      return el(
+        'li',
+        { 'data-category': r.category },
+        el('label', { for: id }, label === `categories.${r.category}` ? r.category : label),
+        select,
+        el('button', { type: 'button', onclick: () => saveRoute(r.category, select.value) }, t('admin.save')),
+      );
+    }),
+  );
+}
+
+async function saveRoute(category, department) {
+  const done = await act(() => api('PUT', `/api/v1/category-routes/${category}`, { department }));
+  if (!done) return;
+  announce(t('admin.saved'));
+  renderRoutes(await api('GET', '/api/v1/category-routes'));
+}
+
+async function refreshWhatsapp() {
+  clearTimeout(state.whatsappTimer);
+  if (!isAdmin() || $('admin').hidden) return;
+  const wa = await api('GET', '/api/v1/whatsapp/qr').catch(() => ({ configured: false, qr: null }));
+  $('whatsapp-area').hidden = !wa.configured;
+  if (!wa.configured) return;
+  $('wa-status').textContent = wa.qr ? t('whatsapp.waiting') : t('whatsapp.linked');
+  $('wa-qr').hidden = !wa.qr;
+  $('wa-qr').textContent = wa.qr || '';
+  $('wa-help').hidden = !wa.qr;
+  // The code changes every few seconds until it is scanned: keep it current while the panel is open.
+  if (wa.qr) state.whatsappTimer = setTimeout(() => void refreshWhatsapp(), 5000);
+}
+
 // ---- Start ----
 
 async function enter(me) {
   state.me = me;
   state.csrf = me.csrfToken;
   await loadStrings(me.uiLang);
-  const departments = await api('GET', '/api/v1/departments');
-  state.departments = departments.map((d) => d.key);
+  $('nav-admin').hidden = !isAdmin();
+  await Promise.all([loadDepartments(), loadOfficials()]);
   showScreen('home');
   await refreshHome();
   startEvents();
@@ -388,6 +668,7 @@ function wire() {
     await loadStrings(lang);
     if (state.me && !$('home').hidden) void refreshHome();
     if (state.current && !$('case').hidden) renderCase(state.current);
+    if (!$('admin').hidden) void refreshAdmin();
   });
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -430,6 +711,85 @@ function wire() {
     void caseAction('resolve', { note: $('resolve-note').value }, () => ($('resolve-note').value = ''));
   });
   $('claim').addEventListener('click', () => void caseAction('claim'));
+  $('wait').addEventListener('click', () => void caseAction('wait'));
+  $('release').addEventListener('click', () => void caseAction('release'));
+  $('reassign-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void caseAction('reassign', { officialId: $('reassign-to').value }, () =>
+      announce(t('actions.reassigned')),
+    );
+  });
+  $('nav-home').addEventListener('click', () => {
+    state.current = null;
+    showScreen('home');
+    void refreshHome();
+    $('main').focus();
+  });
+  $('nav-admin').addEventListener('click', () => void openAdmin());
+  $('nav-account').addEventListener('click', openAccount);
+  $('password-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const done = await act(() =>
+      api('POST', '/api/v1/me/password', { current: $('pw-current').value, next: $('pw-next').value }),
+    );
+    if (done === undefined) return;
+    $('pw-current').value = '';
+    $('pw-next').value = '';
+    announce(t('account.changed'));
+  });
+  $('dept-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const names = {};
+    for (const l of LANGS) {
+      const v = $(`dept-name-${l}`).value.trim();
+      if (v) names[l] = v;
+    }
+    const done = await act(() =>
+      api('POST', '/api/v1/departments', {
+        key: $('dept-key').value.trim(),
+        slaHours: Number($('dept-sla').value),
+        names,
+      }),
+    );
+    if (!done) return;
+    $('dept-form').reset();
+    announce(t('admin.saved'));
+    await refreshAdmin();
+  });
+  $('official-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const email = $('off-email').value.trim();
+    const done = await act(() =>
+      api('POST', '/api/v1/officials', {
+        email,
+        name: $('off-name').value.trim(),
+        role: $('off-role').value,
+        departments: [...$('off-departments').querySelectorAll('input:checked')].map((i) => i.value),
+        uiLang: $('off-lang').value,
+      }),
+    );
+    if (!done) return;
+    $('official-form').reset();
+    // Shown once: the server keeps only its hash.
+    $('new-password-text').textContent = t('admin.password_once', { email: done.official.email });
+    $('new-password-value').textContent = done.password || '';
+    $('new-password').hidden = !done.password;
+    await loadOfficials();
+    renderOfficials();
+    renderDepartments();
+    $('new-password').focus();
+  });
+  $('route-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await saveRoute($('route-category').value.trim(), $('route-department').value);
+    $('route-category').value = '';
+  });
+  $('wa-refresh').addEventListener('click', () => void refreshWhatsapp());
+  $('off-lang').replaceChildren(
+    ...LANGS.map((l) =>
+      el('option', { value: l }, new Intl.DisplayNames([l], { type: 'language' }).of(l) || l),
+    ),
+  );
   $('reopen').addEventListener('click', () => void caseAction('reopen'));
 }
 
