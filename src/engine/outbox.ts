@@ -18,7 +18,10 @@ export interface OutboxOptions {
   /** First retry delay; doubles per attempt, with jitter, capped at `maxDelayMs`. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** How often due retries are looked for, besides the immediate kick after an enqueue. */
+  /**
+   * How often the database is scanned for due messages this instance was not told about (another
+   * instance's, a crashed one's); this instance's own sends and retries are timed in memory.
+   */
   pollMs?: number;
   /** How long a claimed message stays leased to this instance while it sends. */
   leaseMs?: number;
@@ -38,9 +41,14 @@ export class Outbox {
   private readonly owner = randomUUID();
   private readonly opts: Required<OutboxOptions>;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private polling: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** Conversations being sent right now (one task each), and those to look at again when it ends. */
+  private readonly active = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+  /** Conversations whose head waits for a retry time, with the timer that resumes them. */
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly db: Db,
@@ -51,7 +59,7 @@ export class Outbox {
       maxAttempts: 8,
       baseDelayMs: 500,
       maxDelayMs: 5 * 60_000,
-      pollMs: 500,
+      pollMs: 2_000,
       leaseMs: 30_000,
       ...opts,
     };
@@ -90,7 +98,7 @@ export class Outbox {
         if (!isDuplicateKeyError(err)) throw err;
       }
     }
-    this.kick();
+    this.kick(key);
   }
 
   /** Starts dispatching: now, after every enqueue, and every `pollMs` for due retries. */
@@ -104,20 +112,29 @@ export class Outbox {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    for (const timer of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+    await this.idle();
   }
 
-  /** Runs a dispatch pass soon; passes never overlap, and a kick during one schedules another. */
-  kick(): void {
+  /**
+   * Sends soon: one conversation (after an enqueue), or every conversation with something due (a
+   * database scan; scans never overlap, and a kick during one schedules another).
+   */
+  kick(key?: string): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (key !== undefined) {
+      this.dispatch(key);
+      return;
+    }
+    if (this.polling) {
       this.again = true;
       return;
     }
-    this.running = this.drain()
+    this.polling = this.scan()
       .catch((err: unknown) => this.log.error({ err }, 'outbox dispatch pass failed'))
       .finally(() => {
-        this.running = undefined;
+        this.polling = undefined;
         if (this.again) {
           this.again = false;
           this.kick();
@@ -125,19 +142,54 @@ export class Outbox {
       });
   }
 
-  /** Resolves when nothing is due right now (for tests and graceful shutdown). */
+  /** Resolves when nothing is being sent right now (for tests and graceful shutdown). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.polling || this.active.size > 0) await Promise.all([this.polling, ...this.active.values()]);
   }
 
-  private async drain(): Promise<void> {
+  private async scan(): Promise<void> {
     const now = new Date();
     const due = await this.db.OutboundMessage.find(
       { status: { $in: ['pending', 'failed', 'sending'] }, nextAttemptAt: { $lte: now } },
       { conversationKey: 1 },
     ).lean();
-    const conversations = [...new Set(due.map((d) => d.conversationKey))];
-    await Promise.all(conversations.map((key) => this.drainConversation(key)));
+    for (const key of new Set(due.map((d) => d.conversationKey))) this.dispatch(key);
+  }
+
+  /**
+   * One task per conversation: a slow conversation (a platform's per-chat pacing, a retry) holds up
+   * only itself, never the replies of other citizens.
+   */
+  private dispatch(key: string): void {
+    if (this.stopped) return;
+    if (this.active.has(key)) {
+      this.rerun.add(key);
+      return;
+    }
+    const pending = this.waiting.get(key);
+    if (pending) clearTimeout(pending);
+    this.waiting.delete(key);
+    const task = this.drainConversation(key)
+      .catch((err: unknown) => this.log.error({ err }, 'outbox dispatch failed'))
+      .finally(() => {
+        this.active.delete(key);
+        if (this.rerun.delete(key)) this.dispatch(key);
+      });
+    this.active.set(key, task);
+  }
+
+  /** Looks at the conversation again when its head's retry time comes. */
+  private retryAt(key: string, at: Date): void {
+    if (this.stopped || this.waiting.has(key)) return;
+    const timer = setTimeout(
+      () => {
+        this.waiting.delete(key);
+        this.dispatch(key);
+      },
+      Math.max(0, at.getTime() - Date.now()) + 5,
+    );
+    timer.unref();
+    this.waiting.set(key, timer);
   }
 
   /** Sends one conversation's unsent messages strictly in `seq` order, stopping at the first that must wait. */
@@ -151,7 +203,10 @@ export class Outbox {
         .lean<OutboundMessageRecord>();
       if (!head) return;
       const now = new Date();
-      if (head.nextAttemptAt > now) return;
+      if (head.nextAttemptAt > now) {
+        this.retryAt(key, head.nextAttemptAt);
+        return;
+      }
       const claimed = await this.db.OutboundMessage.findOneAndUpdate(
         {
           _id: head._id,
@@ -166,8 +221,13 @@ export class Outbox {
         },
         { returnDocument: 'after' },
       ).lean<OutboundMessageRecord>();
-      if (!claimed) return; // another instance holds it
-      if (!(await this.sendOne(claimed))) return;
+      if (!claimed) {
+        // Another instance is sending it; look again once its lease would have run out.
+        if (head.lease) this.retryAt(key, new Date(head.lease.until));
+        return;
+      }
+      // After a failure the loop finds the head not yet due, and times the retry.
+      await this.sendOne(claimed);
     }
   }
 
