@@ -22,7 +22,7 @@ import {
 } from './bundle.js';
 import { DEFAULT_CACHE_DIR, cachePath, modelKey, readCached, writeModel } from './cache.js';
 import { type Corpus, listCorpusFiles, mergeByLang, readCorpus } from './corpus.js';
-import type { TrainOptions } from './model.js';
+import { type TrainOptions, stepsPerLanguage } from './model.js';
 
 export { extractReferences } from './references.js';
 export { CorpusError } from './corpus.js';
@@ -114,7 +114,11 @@ export async function trainInWorker(
     groups[i]?.push(c);
     load[i] = (load[i] ?? 0) + c.train.length;
   }
-  const progress = groups.map(() => ({ done: 0, total: 1, stage: '' }));
+  const progress = groups.map((g) => ({
+    done: 0,
+    total: g.length * stepsPerLanguage(options) + 1,
+    stage: '',
+  }));
   const parts = await Promise.all(
     groups.map((group, i) =>
       runWorker(group, i === 0 ? corpora : undefined, key, options, (p) => {

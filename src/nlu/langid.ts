@@ -169,6 +169,9 @@ export class LanguageDetector {
     if (prior && prior !== best && scores.has(prior)) {
       const margin = (scores.get(best) ?? 0) - (scores.get(prior) ?? 0);
       if (margin < (this.json.switchMargin ?? 0)) return prior;
+      // Latin letters moving a conversation to Arabic, Russian or Chinese (Arabizi, translit)
+      // need a sentence: "ok" or "taxi" is as often typed by anyone.
+      if (SCRIPT_OF[best] !== 'latin' && words(fold(clean)).length < 3) return prior;
     }
     return best;
   }
@@ -224,7 +227,7 @@ export class LanguageDetector {
       if (own === undefined) continue;
       let second = -Infinity;
       for (const [l, v] of scores) if (l !== e.lang) second = Math.max(second, v);
-      if (own > second) margins.push(own - second);
+      if (Number.isFinite(second) && own > second) margins.push(own - second);
     }
     margins.sort((a, b) => a - b);
     return margins[Math.floor(margins.length * 0.05)] ?? 0;

@@ -59,7 +59,7 @@ describe('language detection inside a conversation', () => {
 
   it('switches when the message clearly reads as another language', () => {
     expect(detector.detect('bonjour', 'en')).toBe('fr');
-    expect(detector.detect('hola necesito ayuda', 'en')).toBe('es');
+    expect(detector.detect('hola necesito ayuda con mi pasaporte', 'en')).toBe('es');
     expect(detector.detect('my passport expired', 'fr')).toBe('en');
     expect(detector.detect('привет', 'en')).toBe('ru');
   });
