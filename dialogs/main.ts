@@ -53,7 +53,20 @@ export class MainDialog extends ComponentDialog {
   }
 
   protected override async onContinueDialog(inner: DialogContext): Promise<DialogTurnResult> {
+    await this.acknowledgePrivacy(inner.context);
     return (await this.interrupt(inner)) ?? super.onContinueDialog(inner);
+  }
+
+  /**
+   * The notice is shown with its link on the first turn; the citizen's next message, whatever it is,
+   * acknowledges it: they read it and carried on (an explicit "OK" button would stand between every
+   * citizen and their first answer). Recorded once on the citizen (Citizen.privacyAckAt).
+   */
+  private async acknowledgePrivacy(ctx: TurnContext): Promise<void> {
+    const info = turnInfo(ctx);
+    const shownAt = info.profile.privacyNoticeAt;
+    if (shownAt === undefined || shownAt === info.now.toISOString()) return;
+    await info.services.acknowledgePrivacy(info.citizenId, info.now);
   }
 
   private async interrupt(inner: DialogContext): Promise<DialogTurnResult | undefined> {
@@ -110,6 +123,7 @@ export class MainDialog extends ComponentDialog {
     const info = turnInfo(ctx);
     const { profile, activity } = info;
 
+    await this.acknowledgePrivacy(ctx);
     if (profile.privacyNoticeAt === undefined) {
       profile.privacyNoticeAt = info.now.toISOString();
       await say(ctx, {

@@ -65,6 +65,14 @@ export function dbServices(db: Db, opts: { officeHours: string; timeZone: string
       if (own) await rate(db, reference, rating);
     },
 
+    async acknowledgePrivacy(citizenId, at) {
+      if (!Types.ObjectId.isValid(citizenId)) return;
+      await db.Citizen.updateOne(
+        { _id: new Types.ObjectId(citizenId), privacyAckAt: { $exists: false } },
+        { $set: { privacyAckAt: at } },
+      );
+    },
+
     async eraseCitizen(citizenId) {
       // One erasure for the chat, the officials' API and retention: see src/privacy/erase.ts.
       await eraseCitizenData(db, citizenId, { by: { kind: 'citizen' }, reason: 'request' });

@@ -50,6 +50,11 @@ export interface Services {
     at: Date,
   ): Promise<boolean>;
   rateCase(reference: string, citizenId: string, rating: number): Promise<void>;
+  /**
+   * Records that the citizen acknowledged the privacy notice (Citizen.privacyAckAt), once: later
+   * calls keep the first date.
+   */
+  acknowledgePrivacy(citizenId: string, at: Date): Promise<void>;
   /** Erases the citizen's personal data everywhere (identity, texts, attachments, conversation state). */
   eraseCitizen(citizenId: string): Promise<void>;
   /** Whether officials are at work at `at` (for what the citizen is told after a handoff). */

@@ -117,16 +117,8 @@ describe('erasure of a citizen everywhere', () => {
     expect(stored?.fields.photos).toHaveLength(1);
     expect(stored?.category).toBe('lighting');
 
-    // A handoff with the recent conversation as transcript, then a message that goes to the case.
-    const handoff = await bot.send('I want to talk to a person', USER, { userName: NAME });
-    const handoffRef = REFERENCE.exec(text(handoff))?.[0];
-    if (handoffRef === undefined) throw new Error(`no handoff reference in ${text(handoff)}`);
-    await bot.send('please call me back on +44 7700 900461 and ask for Zorblatt', USER, { userName: NAME });
-    const live = await bot.db.Case.findOne({ reference: handoffRef }).lean();
-    expect(JSON.stringify(live?.transcript)).toContain('900461');
-
-    // Officials work the cases: a note quoting the citizen, an answer, a resolution note.
-    for (const reference of [complaint, handoffRef]) {
+    // An official notes and resolves the complaint; the citizen rates it.
+    const noteOn = async (reference: string): Promise<void> => {
       const noted = await http.inject({
         method: 'POST',
         url: `/api/v1/cases/${reference}/notes`,
@@ -134,14 +126,8 @@ describe('erasure of a citizen everywhere', () => {
         payload: { text: `${NAME} of Wexley Crescent called twice, grumplesnatch` },
       });
       expect(noted.statusCode, noted.body).toBe(201);
-    }
-    const answered = await http.inject({
-      method: 'POST',
-      url: `/api/v1/cases/${handoffRef}/replies`,
-      headers: admin.bearer,
-      payload: { text: 'Dear Zorblatt, the lamp in Wexley Crescent is on our list' },
-    });
-    expect(answered.statusCode, answered.body).toBe(201);
+    };
+    await noteOn(complaint);
     const resolved = await http.inject({
       method: 'POST',
       url: `/api/v1/cases/${complaint}/resolve`,
@@ -150,7 +136,24 @@ describe('erasure of a citizen everywhere', () => {
     });
     expect(resolved.statusCode, resolved.body).toBe(200);
     await bot.settle();
-    await bot.send('5', USER, { userName: NAME }); // rates the resolved complaint
+    await bot.send('5', USER, { userName: NAME });
+    expect((await bot.db.Case.findOne({ reference: complaint }).lean())?.rating).toBe(5);
+
+    // A handoff with the recent conversation as transcript, then a message that goes to the case.
+    const handoff = await bot.send('I want to talk to a person', USER, { userName: NAME });
+    const handoffRef = REFERENCE.exec(text(handoff))?.[0];
+    if (handoffRef === undefined) throw new Error(`no handoff reference in ${text(handoff)}`);
+    await bot.send('please call me back on +44 7700 900461 and ask for Zorblatt', USER, { userName: NAME });
+    const live = await bot.db.Case.findOne({ reference: handoffRef }).lean();
+    expect(JSON.stringify(live?.transcript)).toContain('900461');
+    await noteOn(handoffRef);
+    const answered = await http.inject({
+      method: 'POST',
+      url: `/api/v1/cases/${handoffRef}/replies`,
+      headers: admin.bearer,
+      payload: { text: 'Dear Zorblatt, the lamp in Wexley Crescent is on our list' },
+    });
+    expect(answered.statusCode, answered.body).toBe(201);
     await bot.settle();
 
     const before = await wholeDatabase();
@@ -188,17 +191,19 @@ describe('erasure of a citizen everywhere', () => {
     expect(facts).toMatchObject({
       category: 'lighting',
       department: 'public_works',
-      status: 'resolved',
+      // Rated, hence closed.
+      status: 'closed',
       rating: 5,
       anonymous: true,
     });
     expect(facts?.resolvedAt).toBeInstanceOf(Date);
-    expect(facts?.firstResponseAt).toBeInstanceOf(Date);
+    expect(facts?.closedAt).toBeInstanceOf(Date);
     expect(facts?.transcript).toEqual([]);
     expect(facts?.notes).toEqual([]);
     expect(facts?.citizen).toBeUndefined();
     const handoffFacts = await bot.db.Case.findOne({ reference: handoffRef }).lean();
     expect(handoffFacts?.status).toBe('closed');
+    expect(handoffFacts?.firstResponseAt).toBeInstanceOf(Date);
 
     // Accountability: who erased, when, without personal data.
     const event = await bot.db.AuditEvent.findOne({ action: 'erased' }).sort({ seq: -1 }).lean();
@@ -321,5 +326,29 @@ describe('anonymous reports', () => {
     expect(seen).not.toContain('Thornapple');
     const citizen = await bot.db.Citizen.findOne({ channelUserId: USER }).lean();
     expect(seen).not.toContain(String(citizen?._id));
+  });
+});
+
+describe('privacy notice', () => {
+  it('records the acknowledgement on the citizen at their first message after the notice, once', async () => {
+    const USER = 'ack-1';
+    const first = await bot.send('hello', USER);
+    expect(first[0]?.kind).toBe('link');
+    const shown = await bot.db.Citizen.findOne({ channel: 'test', channelUserId: USER }).lean();
+    expect(shown?.privacyAckAt).toBeUndefined();
+    await bot.send('how do i renew my passport', USER);
+    const acknowledged = await bot.db.Citizen.findOne({ channel: 'test', channelUserId: USER }).lean();
+    expect(acknowledged?.privacyAckAt).toBeInstanceOf(Date);
+    await bot.send('thanks', USER);
+    const later = await bot.db.Citizen.findOne({ channel: 'test', channelUserId: USER }).lean();
+    expect(later?.privacyAckAt).toEqual(acknowledged?.privacyAckAt);
+  });
+
+  it('counts a message in the middle of a form as acknowledgement too', async () => {
+    const USER = 'ack-2';
+    await bot.send('I want to report a broken street light near the school', USER);
+    expect((await bot.db.Citizen.findOne({ channelUserId: USER }).lean())?.privacyAckAt).toBeUndefined();
+    await bot.send('2', USER);
+    expect((await bot.db.Citizen.findOne({ channelUserId: USER }).lean())?.privacyAckAt).toBeInstanceOf(Date);
   });
 });
