@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Channel, ChannelFactory } from './channels/types.js';
+import { isWhatsappWebChannel } from './channels/whatsapp-web/index.js';
 import { WebChatSender } from './channels/web/index.js';
 import type { Db } from './db/connection.js';
 import type { Activity, ChannelId } from './engine/activity.js';
@@ -88,7 +89,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ...(opts.trustProxy ? { trustProxy: true } : {}),
   });
   const notifier = new CaseNotifier(engine, opts.db, i18n);
-  await consoleRoutes(http, { db: opts.db, notifier, i18n, publicUrl: opts.publicUrl });
+  const whatsappWeb = channels.find(isWhatsappWebChannel);
+  await consoleRoutes(http, {
+    db: opts.db,
+    notifier,
+    i18n,
+    publicUrl: opts.publicUrl,
+    outbox,
+    ...(whatsappWeb ? { whatsappQr: () => whatsappWeb.latestQr() } : {}),
+  });
   return {
     engine,
     outbox,
