@@ -11,6 +11,8 @@ import type { InboxOptions } from './engine/inbox.js';
 import { Outbox, type ChannelSender, type OutboxOptions } from './engine/outbox.js';
 import type { Services } from './engine/services.js';
 import { consoleRoutes } from './console/routes.js';
+import { privacyRoutes } from './privacy/routes.js';
+import { transparencyRoutes } from './privacy/transparency.js';
 import { buildHttp } from './http/build.js';
 import { CaseNotifier } from './engine/notifications.js';
 import { loadTranslator, type Translator } from './i18n/index.js';
@@ -98,6 +100,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     outbox,
     ...(whatsappWeb ? { whatsappQr: () => whatsappWeb.latestQr() } : {}),
   });
+  const clock = opts.clock ? { clock: opts.clock } : {};
+  await privacyRoutes(http, { db: opts.db, ...clock });
+  await transparencyRoutes(http, { db: opts.db, i18n, ...clock });
   return {
     engine,
     outbox,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { retentionConfigSchema } from './privacy/retention.js';
 
 const optionalString = z
   .string()
@@ -27,6 +28,8 @@ const schema = z.object({
   TIMEZONE: z.string().default('UTC'),
   /** Set to 1 behind a reverse proxy, so client addresses come from X-Forwarded-For. */
   TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  /** RETENTION_DAYS, RETENTION_DAYS_BY_CATEGORY ("corruption=730,suggestion=90"), MESSAGE_RETENTION_DAYS. */
+  ...retentionConfigSchema,
   /** The first console admin (created once; a password is generated and printed when this is unset). */
   CONSOLE_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   CONSOLE_ADMIN_PASSWORD: optionalString,

@@ -1,4 +1,6 @@
 // Wiring only: config → database → intent model → engine → channels → http.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createApp } from './app.js';
 import { ensureAdmin } from './console/auth.js';
 import { channelsFromConfig } from './channels/from-config.js';
@@ -6,6 +8,7 @@ import { loadConfig } from './config.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { createLogger } from './log.js';
 import { loadIntentModel } from './nlu/index.js';
+import { retentionPolicy, startRetentionSweeper } from './privacy/retention.js';
 
 function fail(err: unknown): never {
   // A start-up failure is an operator's problem to fix: say what, without a stack trace to wade through.
@@ -58,6 +61,13 @@ const app = await createApp({
   trustProxy: config.TRUST_PROXY === '1',
 });
 await app.start();
+// Personal data of closed cases is erased after its retention period; one instance sweeps at a time (lease).
+const retention = startRetentionSweeper(database.db, {
+  owner: `${hostname()}:${process.pid}:${randomUUID()}`,
+  policy: retentionPolicy(config),
+  onSweep: (report) => log.info(report, 'retention sweep'),
+  onError: (err) => log.error({ err }, 'retention sweep failed'),
+});
 const address = await app.http.listen({ host: config.HOST, port: config.PORT });
 log.info(`web chat: ${address}/chat`);
 log.info(
@@ -74,6 +84,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  await retention.stop();
   await app.stop();
   await database.close();
   process.exit(0);

@@ -210,12 +210,8 @@ export class Engine {
     const citizen = await db.Citizen.findOneAndUpdate(
       { channel: activity.address.channel, channelUserId: activity.address.userId },
       {
-        $set: {
-          address: activity.address,
-          lastSeenAt: now,
-          lastInboundAt: activity.at,
-          ...(activity.userName ? { displayName: activity.userName } : {}),
-        },
+        // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
+        $set: { address: activity.address, lastSeenAt: now, lastInboundAt: activity.at },
         $setOnInsert: { lang: 'en', contactConsent: false },
         $unset: { erasedAt: 1 },
       },
