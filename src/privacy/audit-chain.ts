@@ -19,7 +19,7 @@ export interface HashedAuditFields {
 /**
  * The hash of an audit entry: SHA-256 (hex) over
  * `JSON.stringify([prevHash, seq, at.toISOString(), actor, action, caseReference ?? null, details])`,
- * the formula `chainedAuditWriter` (src/console/audit.ts) writes with. The actor is re-built as
+ * used by `chainedAuditWriter` (src/console/audit.ts) to write and by {@link verifyAuditChain} to check. The actor is re-built as
  * `{kind, id?}` so that key order read back from the database cannot change the hash.
  */
 export function auditHash(e: HashedAuditFields): string {
