@@ -177,6 +177,7 @@ td{font-variant-numeric:tabular-nums}caption{text-align:start;font-weight:600;pa
 svg .axis{font-size:11px;fill:#333}svg .value{font-size:11px;fill:#1b1b1b}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}
 nav{font-size:.9rem;margin-bottom:1rem}
+h1,p{overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}
 </style>
 </head>
 <body>
@@ -189,11 +190,13 @@ ${chart('chart-cases', 'cases', (m) => m.cases)}
 ${chart('chart-sla', 'within_sla', (m) => m.resolvedWithinSlaPercent, 100)}
 ${chart('chart-resolution', 'resolution', (m) => m.medianHoursToResolution)}
 ${chart('chart-satisfaction', 'satisfaction', (m) => m.averageSatisfaction, 5)}
+<div class="scroll">
 <table>
 <caption>${escape(t('per_month'))}</caption>
 <thead><tr>${header}</tr></thead>
 <tbody>${months.map((m) => row(m.label, m)).join('')}${row(t('total'), stats.total)}</tbody>
 </table>
+</div>
 <div class="grid">
 ${breakdownTable(t('by_category'), stats.total.byCategory, labelOf('categories'), lang)}
 ${breakdownTable(t('by_department'), stats.total.byDepartment, labelOf('departments'), lang)}
