@@ -60,6 +60,10 @@ export class Inbox {
     string,
     { timer: NodeJS.Timeout; done: Promise<void>; wake: () => void }
   >();
+  /** Conversations with a drain waiting in their chain (one is enough: it runs until nothing is left). */
+  private readonly queued = new Set<string>();
+  /** Messages this instance accepted and has not seen processed, per conversation. */
+  private readonly mine = new Map<string, Set<string>>();
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -92,8 +96,11 @@ export class Inbox {
         platformMessageId: activity.platformMessageId,
         activity,
       });
-      this.schedule(conversationKey(activity.address), activity.address);
-      return { status: 'accepted', id: String(doc._id) };
+      const key = conversationKey(activity.address);
+      const id = String(doc._id);
+      this.mine.set(key, (this.mine.get(key) ?? new Set<string>()).add(id));
+      this.schedule(key, activity.address);
+      return { status: 'accepted', id };
     } catch (err) {
       if (isDuplicateKeyError(err)) return { status: 'duplicate' };
       throw err;
@@ -182,7 +189,12 @@ export class Inbox {
   }
 
   private schedule(key: string, address: Pick<Address, 'channel' | 'chatId'>): void {
-    void this.chain(key, () => this.drain(key, address));
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    void this.chain(key, () => {
+      this.queued.delete(key);
+      return this.drain(key, address);
+    });
   }
 
   private async poll(): Promise<void> {
@@ -232,13 +244,24 @@ export class Inbox {
         })
           .sort({ createdAt: 1, _id: 1 })
           .lean<InboundMessageRecord>();
-        if (!next || keyOf(next.activity) !== key) return;
+        if (!next || keyOf(next.activity) !== key) {
+          this.mine.delete(key); // whatever was accepted here was finished by another instance
+          return;
+        }
         const waitMs = this.limiter?.take(key) ?? 0;
         if (waitMs > 0) {
           this.resumeLater(key, address, waitMs);
           return;
         }
-        await this.process(String(next._id));
+        const id = String(next._id);
+        await this.process(id);
+        const left = this.mine.get(key);
+        left?.delete(id);
+        if (!left || left.size === 0) {
+          // Nothing more accepted here: what others accepted is theirs to start, or the poller's.
+          this.mine.delete(key);
+          return;
+        }
         // Renew before the next turn; if it lapsed and someone else took over, let them carry on.
         if (!(await this.lease(key))) return;
       }

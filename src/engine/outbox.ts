@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { nextSequence, isDuplicateKeyError } from '../db/models/sequence.js';
@@ -49,6 +50,8 @@ export class Outbox {
   private readonly rerun = new Set<string>();
   /** Conversations whose head waits for a retry time, with the timer that resumes them. */
   private readonly waiting = new Map<string, NodeJS.Timeout>();
+  /** What this instance enqueued and has not seen settled, per conversation, in `seq` order. */
+  private readonly local = new Map<string, { seq: number; id: Types.ObjectId }[]>();
 
   constructor(
     private readonly db: Db,
@@ -82,10 +85,12 @@ export class Outbox {
     const key = conversationKey(address);
     for (const [index, reply] of replies.entries()) {
       const idempotencyKey = `${keyBase}:${index}`;
-      if (await this.db.OutboundMessage.exists({ idempotencyKey })) continue;
+      const _id = idOf(idempotencyKey);
+      if (await this.db.OutboundMessage.exists({ _id })) continue;
       const seq = await nextSequence(this.db.Sequence, `outbox:${key}`);
       try {
         await this.db.OutboundMessage.create({
+          _id,
           channel: address.channel,
           conversationKey: key,
           address,
@@ -94,6 +99,9 @@ export class Outbox {
           seq,
           ...(caseReference ? { caseReference } : {}),
         });
+        const queue = this.local.get(key) ?? [];
+        queue.push({ seq, id: _id });
+        this.local.set(key, queue);
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
@@ -192,16 +200,39 @@ export class Outbox {
     this.waiting.set(key, timer);
   }
 
-  /** Sends one conversation's unsent messages strictly in `seq` order, stopping at the first that must wait. */
+  /**
+   * Sends one conversation's unsent messages strictly in `seq` order, stopping at the first that must
+   * wait. The head comes from the database; after a send, when this instance enqueued the very next
+   * `seq` it is fetched by id, and when it enqueued nothing more the task ends without another query
+   * (what other instances enqueue is found by their kick or the periodic scan).
+   */
   private async drainConversation(key: string): Promise<void> {
+    let expected: number | undefined;
     for (;;) {
-      const head = await this.db.OutboundMessage.findOne({
-        conversationKey: key,
-        status: { $in: ['pending', 'failed', 'sending'] },
-      })
-        .sort({ seq: 1 })
-        .lean<OutboundMessageRecord>();
-      if (!head) return;
+      const queue = this.local.get(key) ?? [];
+      const mine = queue[0];
+      if (expected !== undefined && mine === undefined) {
+        this.local.delete(key);
+        return;
+      }
+      const head =
+        expected !== undefined && mine?.seq === expected
+          ? await this.db.OutboundMessage.findOne({ _id: mine.id }).lean<OutboundMessageRecord>()
+          : await this.db.OutboundMessage.findOne({
+              conversationKey: key,
+              status: { $in: ['pending', 'failed', 'sending'] },
+            })
+              .sort({ seq: 1 })
+              .lean<OutboundMessageRecord>();
+      if (!head) {
+        this.local.delete(key);
+        return;
+      }
+      if (head.status === 'sent' || head.status === 'dead') {
+        this.settled(key, head.seq);
+        expected = head.seq + 1;
+        continue;
+      }
       const now = new Date();
       if (head.nextAttemptAt > now) {
         this.retryAt(key, head.nextAttemptAt);
@@ -226,12 +257,26 @@ export class Outbox {
         if (head.lease) this.retryAt(key, new Date(head.lease.until));
         return;
       }
-      // After a failure the loop finds the head not yet due, and times the retry.
-      await this.sendOne(claimed);
+      // After a failure the loop fetches the head again, finds it not yet due, and times the retry.
+      const outcome = await this.sendOne(claimed);
+      if (outcome === 'failed') {
+        expected = undefined;
+        continue;
+      }
+      this.settled(key, claimed.seq);
+      expected = claimed.seq + 1;
     }
   }
 
-  private async sendOne(msg: OutboundMessageRecord): Promise<boolean> {
+  /** Forgets what this instance enqueued up to `seq` in the conversation: it is sent or dead. */
+  private settled(key: string, seq: number): void {
+    const queue = this.local.get(key);
+    if (!queue) return;
+    while (queue[0] !== undefined && queue[0].seq <= seq) queue.shift();
+    if (queue.length === 0) this.local.delete(key);
+  }
+
+  private async sendOne(msg: OutboundMessageRecord): Promise<'sent' | 'dead' | 'failed'> {
     try {
       const address = addressSchema.parse(msg.address);
       const reply = replySchema.parse(msg.reply);
@@ -250,7 +295,7 @@ export class Outbox {
           $inc: { attempts: 1 },
         },
       );
-      return true;
+      return 'sent';
     } catch (err) {
       const attempts = msg.attempts + 1;
       const dead = attempts >= this.opts.maxAttempts || (err instanceof AppError && err.permanent);
@@ -282,7 +327,15 @@ export class Outbox {
         dead ? 'outbox send failed: dead-lettered' : 'outbox send failed: will retry',
       );
       // A dead letter no longer blocks the conversation; a failed one holds the later replies back.
-      return dead;
+      return dead ? 'dead' : 'failed';
     }
   }
+}
+
+/**
+ * A reply's `_id`, derived from its idempotency key: the "already queued?" check is then a lookup by
+ * id, which every MongoDB (and the embedded server, which has no secondary indexes) answers directly.
+ */
+function idOf(idempotencyKey: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24));
 }

@@ -1,0 +1,312 @@
+// `npm run bench:load`: simulated citizens over the Telegram webhook path against the fake Bot API,
+// the bot in a child process on the embedded database. Writes the "Load" section of BENCHMARKS.md.
+//   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1000 --cycle-ms 2000]
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startFakeTelegram, type FakeTelegram } from '../test/fakes/telegram.js';
+import { writeSection } from './benchmarks-file.js';
+
+const SERVER = fileURLToPath(new URL('./faults/server.ts', import.meta.url));
+const TOKEN = '123456:BENCH-token';
+const SECRET = 'bench-webhook-secret_0123456789';
+/** What simulated citizens type: services, small talk and case questions, in the six languages. */
+const TEXTS = [
+  'hello',
+  'what are the opening hours of the city hall?',
+  'how do I renew my passport',
+  'bonjour, comment obtenir un acte de naissance ?',
+  'hola, necesito pagar el impuesto predial',
+  'مرحبا، كيف أحصل على بطاقة الهوية؟',
+  'здравствуйте, как записать ребенка в школу',
+  '你好，我想办理营业执照',
+  'thanks',
+  'any news on C-7K4P9Q?',
+];
+
+export interface BotProcess {
+  child: ChildProcess;
+  port: number;
+  peakRss(): number;
+  /** SIGTERM, and resolves when the process is gone. */
+  stop(): Promise<void>;
+  /** SIGKILL: no clean-up at all. */
+  kill(): Promise<void>;
+}
+
+/** Starts scripts/faults/server.ts in `mode` with `env`, and resolves once it listens. */
+export async function startBot(
+  mode: 'app' | 'echo',
+  env: Record<string, string>,
+  opts: { execArgv?: string[] } = {},
+): Promise<BotProcess> {
+  const child = fork(SERVER, [mode], {
+    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
+    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_SECRET: SECRET, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let peak = 0;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on('message', (m: unknown) => {
+      if (typeof m !== 'object' || m === null) return;
+      if ('rss' in m && typeof m.rss === 'number') peak = Math.max(peak, m.rss);
+      if ('ready' in m && typeof m.ready === 'number') resolve(m.ready);
+    });
+    child.once('exit', (code) => reject(new Error(`bot process exited (${String(code)}) before listening`)));
+  });
+  return {
+    child,
+    port,
+    peakRss: () => peak,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Calls `onSend(chatId, text, at)` for every successful send the fake records, as it arrives. The
+ * fake has no subscription API; its `waitFor` re-checks a predicate on every call, which is one.
+ */
+export function watchSends(
+  fake: FakeTelegram,
+  onSend: (chatId: string, text: string, at: number) => void,
+): void {
+  let seen = 0;
+  fake
+    .waitFor((calls) => {
+      for (; seen < calls.length; seen += 1) {
+        const call = calls[seen];
+        if (!call || !call.method.startsWith('send') || 'failed' in call.params) continue;
+        const text = call.params['text'];
+        onSend(String(call.params['chat_id']), typeof text === 'string' ? text : '', performance.now());
+      }
+      return false;
+    }, 2_000_000_000)
+    .catch(() => undefined);
+}
+
+let updateId = 1;
+/** A Telegram text update from `chatId`. */
+export function textUpdate(chatId: number, text: string): Record<string, unknown> {
+  const id = updateId++;
+  return {
+    update_id: id,
+    message: {
+      message_id: id,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: 'private', first_name: 'Citizen' },
+      from: { id: chatId, is_bot: false, first_name: 'Citizen', language_code: 'en' },
+      text,
+    },
+  };
+}
+
+/** POSTs one update to the bot's webhook; resolves with the HTTP status (0 when the request failed). */
+export async function postUpdate(port: number, update: Record<string, unknown>): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/webhooks/telegram`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: JSON.stringify(update),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+export interface LoadResult {
+  mode: 'app' | 'echo';
+  seconds: number;
+  citizens: number;
+  sent: number;
+  answered: number;
+  /** Non-200 answers, failed requests, and messages with no reply within the timeout. */
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  peakRssMb: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0
+    ? NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN);
+
+/**
+ * Each citizen sends a message, waits for the first reply (the latency), then for the rest of its
+ * replies (`quietMs` without one), then until `cycleMs` after it sent; `cycleMs` 0 saturates.
+ */
+export async function runLoad(opts: {
+  mode: 'app' | 'echo';
+  seconds: number;
+  citizens: number;
+  cycleMs: number;
+  quietMs: number;
+  env?: Record<string, string>;
+}): Promise<LoadResult> {
+  const fake = await startFakeTelegram(TOKEN);
+  const bot = await startBot(opts.mode, { BENCH_API_ROOT: fake.apiRoot, ...(opts.env ?? {}) });
+  const waiting = new Map<string, (at: number) => void>();
+  const lastReply = new Map<string, number>();
+  watchSends(fake, (chatId, _text, at) => {
+    lastReply.set(chatId, at);
+    const wake = waiting.get(chatId);
+    if (wake) {
+      waiting.delete(chatId);
+      wake(at);
+    }
+  });
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  const start = performance.now();
+  const end = start + opts.seconds * 1000;
+  const citizen = async (index: number): Promise<void> => {
+    const chatId = 100_000 + index;
+    const key = String(chatId);
+    await sleep((index / opts.citizens) * Math.max(opts.cycleMs, 1000));
+    for (let n = 0; performance.now() < end; n += 1) {
+      const t0 = performance.now();
+      const replied = new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          waiting.delete(key);
+          resolve(undefined);
+        }, 10_000);
+        waiting.set(key, (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        });
+      });
+      sent += 1;
+      const status = await postUpdate(
+        bot.port,
+        textUpdate(chatId, TEXTS[(index + n) % TEXTS.length] ?? 'hi'),
+      );
+      if (status !== 200) {
+        errors += 1;
+        waiting.delete(key);
+        await sleep(100);
+        continue;
+      }
+      const at = await replied;
+      if (at === undefined) {
+        errors += 1;
+        continue;
+      }
+      latencies.push(at - t0);
+      // The rest of this message's replies, so they are not taken for the next one's.
+      while (performance.now() - (lastReply.get(key) ?? 0) < opts.quietMs) await sleep(opts.quietMs / 4);
+      const rest = t0 + opts.cycleMs - performance.now();
+      if (rest > 0) await sleep(rest);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.citizens }, (_, i) => citizen(i)));
+  const elapsed = (Math.min(performance.now(), end + 10_000) - start) / 1000;
+  await bot.stop();
+  await fake.close();
+  const sorted = latencies.slice().sort((a, b) => a - b);
+  return {
+    mode: opts.mode,
+    seconds: opts.seconds,
+    citizens: opts.citizens,
+    sent,
+    answered: latencies.length,
+    errors,
+    perSecond: latencies.length / Math.max(elapsed, opts.seconds),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    peakRssMb: bot.peakRss() / 2 ** 20,
+  };
+}
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const row = (label: string, r: LoadResult): string =>
+  `| ${label} | ${r.citizens} | ${r.seconds} | ${r.sent} | ${r.answered} | ${r.errors} | ${fmt(r.perSecond)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.peakRssMb, 0)} |`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      'ceiling-seconds': { type: 'string', default: '20' },
+      citizens: { type: 'string', default: '1000' },
+      'cycle-ms': { type: 'string', default: '2000' },
+      'ceiling-citizens': { type: 'string', default: '2000' },
+      write: { type: 'boolean', default: true },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const ceilingSeconds = Number(values['ceiling-seconds']);
+  const citizens = Number(values.citizens);
+  const cycleMs = Number(values['cycle-ms']);
+  const ceilingCitizens = Number(values['ceiling-citizens']);
+  const quietMs = 1_100; // longer than Telegram's per-chat spacing, so a turn's second reply is awaited
+  const log = (r: LoadResult): void => void process.stderr.write(`${JSON.stringify(r)}\n`);
+
+  process.stderr.write(`bench:load: our bot at ${Math.round((citizens * 1000) / cycleMs)} msg/s offered…\n`);
+  const sustained = await runLoad({ mode: 'app', seconds, citizens, cycleMs, quietMs });
+  log(sustained);
+  process.stderr.write('bench:load: saturation, our bot…\n');
+  const ours = await runLoad({
+    mode: 'app',
+    seconds: ceilingSeconds,
+    citizens: ceilingCitizens,
+    cycleMs: 0,
+    quietMs,
+  });
+  log(ours);
+  process.stderr.write('bench:load: saturation, bare telegraf echo bot…\n');
+  const echo = await runLoad({
+    mode: 'echo',
+    seconds: ceilingSeconds,
+    citizens: ceilingCitizens,
+    cycleMs: 0,
+    quietMs,
+  });
+  log(echo);
+
+  const ratio = ours.perSecond / echo.perSecond;
+  const met = (ok: boolean): string => (ok ? 'met' : '**missed**');
+  const section = [
+    '## Load',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, with \`npm run bench:load${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.`,
+    '',
+    'Simulated Telegram citizens POST updates to `/webhooks/telegram` (with the secret header) of the bot running in a child',
+    'process on the embedded database (in memory) with the real intent model; replies go to the fake Bot API',
+    "(`test/fakes/telegram.ts`) in the load generator's process, on 127.0.0.1. Latency: from the POST to the first reply",
+    'arriving at the fake. A citizen sends again once its replies have stopped coming (1.1 s quiet: Telegram pacing is',
+    'one message per second per chat, 1000/s overall) and its cycle is over. Errors: non-200 answers, failed requests,',
+    'and messages with no reply within 10 s. Peak RSS is the bot process (app + embedded database).',
+    '',
+    '| run | citizens | s | sent | answered | errors | answered/s | p50 ms | p99 ms | max ms | peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row(`ours, ${cycleMs} ms cycle (${Math.round((citizens * 1000) / cycleMs)}/s offered)`, sustained),
+    row('ours, saturated', ours),
+    row('bare telegraf echo bot, saturated (ceiling)', echo),
+    '',
+    `Ratio (ours saturated / echo saturated): **${fmt(ratio, 2)}**.`,
+    '',
+    `Targets: ≥ 500 msg/s for ${seconds} s — ${met(sustained.perSecond >= 500 && seconds >= 60)}; p99 ≤ 100 ms — ${met(sustained.p99 <= 100)}; zero errors — ${met(sustained.errors === 0)}; ratio ≥ 0.25 — ${met(ratio >= 0.25)}.`,
+  ].join('\n');
+  if (!values['no-write']) writeSection(section);
+  process.stdout.write(`${section}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
