@@ -25,7 +25,8 @@ import { setTurnInfo, type TurnInfo } from './turn.js';
 /** The part of the intent model the engine uses (see src/nlu). */
 export interface Understanding {
   classify(text: string, opts?: { lang?: Lang }): Classification;
-  detectLanguage(text: string): Lang;
+  /** The message's language; `prior` is kept unless the message clearly says otherwise. */
+  detectLanguage(text: string, prior?: Lang): Lang;
 }
 
 export interface EngineDeps {
@@ -95,11 +96,6 @@ function refToActivity(ref: Partial<ConversationReference>): Partial<BfActivity>
     recipient: { id: 'bot', name: 'bot' },
   };
 }
-
-/** Words in a message, for deciding whether it says enough to detect its language. */
-const words = (text: string): number => text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
-const nonLatin = (text: string): boolean =>
-  /[\p{Script=Arabic}\p{Script=Cyrillic}\p{Script=Han}]/u.test(text);
 
 /**
  * The one engine every channel feeds: inbox (persist + de-duplicate) → state → language → intent →
@@ -282,14 +278,14 @@ export class Engine {
   }
 
   /**
-   * The citizen's chosen language wins; otherwise a message that says enough decides, and a short one
-   * ("ok", "2") keeps the language the conversation already has.
+   * The citizen's chosen language wins; otherwise the message is weighed against what the conversation
+   * already speaks (or the device's language, or English), so "ok" or "2" never switches language and
+   * "bonjour, j'ai un problème" does.
    */
   private pickLanguage(text: string, profile: Profile, localeHint: string | undefined): Lang {
     if (profile.chosenLang) return profile.chosenLang;
-    const enough = words(text) >= 2 || nonLatin(text) || (profile.lang === undefined && words(text) >= 1);
-    if (enough) return this.deps.nlu.detectLanguage(text);
     const hinted = localeHint?.slice(0, 2).toLowerCase();
-    return profile.lang ?? (isLang(hinted) ? hinted : 'en');
+    const prior = profile.lang ?? (isLang(hinted) ? hinted : 'en');
+    return /\p{L}/u.test(text) ? this.deps.nlu.detectLanguage(text, prior) : prior;
   }
 }
