@@ -28,6 +28,8 @@ const TEXTS = [
 export interface BotProcess {
   child: ChildProcess;
   port: number;
+  /** The database the bot uses (the embedded server's URI; its database is `civic`). */
+  dbUri: string;
   peakRss(): number;
   /** SIGTERM, and resolves when the process is gone. */
   stop(): Promise<void>;
@@ -48,10 +50,12 @@ export async function startBot(
   });
   let peak = 0;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let dbUri = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null) return;
       if ('rss' in m && typeof m.rss === 'number') peak = Math.max(peak, m.rss);
+      if ('dbUri' in m && typeof m.dbUri === 'string') dbUri = m.dbUri;
       if ('ready' in m && typeof m.ready === 'number') resolve(m.ready);
     });
     child.once('exit', (code) => reject(new Error(`bot process exited (${String(code)}) before listening`)));
@@ -59,6 +63,7 @@ export async function startBot(
   return {
     child,
     port,
+    dbUri,
     peakRss: () => peak,
     async stop() {
       child.kill('SIGTERM');

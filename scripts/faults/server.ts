@@ -9,7 +9,32 @@ import { createApp } from '../../src/app.js';
 import { telegramChannel } from '../../src/channels/telegram/index.js';
 import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createLogger } from '../../src/log.js';
+import type { Understanding } from '../../src/engine/engine.js';
+import type { IntentOrNone } from '../../src/nlu/catalog.js';
 import { loadIntentModel, loadModelFrom } from '../../src/nlu/index.js';
+
+/**
+ * A stand-in intent model for the fault scripts (BENCH_NLU=keywords): deterministic, no training,
+ * so a fault run checks the pipeline, not the model.
+ */
+const KEYWORDS: [RegExp, IntentOrNone][] = [
+  [/\bhours?\b/i, 'office.hours'],
+  [/\bpassport\b/i, 'service.passport'],
+  [/\b(agent|person|human)\b/i, 'agent.human'],
+  [/\bthanks?\b/i, 'thanks'],
+  [/\bbye\b/i, 'bye'],
+  [/\b(hello|hi)\b/i, 'greet'],
+];
+const keywordModel: Understanding = {
+  classify: (text, opts) => ({
+    text,
+    intent: KEYWORDS.find(([re]) => re.test(text))?.[1] ?? 'help',
+    score: 1,
+    lang: opts?.lang ?? 'en',
+    references: [],
+  }),
+  detectLanguage: () => 'en',
+};
 
 const env = process.env;
 const mode = process.argv[2] ?? 'app';
@@ -36,7 +61,12 @@ if (mode === 'echo') {
   const dataDir = env['BENCH_DATA_DIR'] ?? null;
   const database = await openConfiguredDatabase({ mongodbUri: env['MONGODB_URI'], dataDir }, log);
   const modelPath = env['BENCH_MODEL'];
-  const nlu = modelPath ? await loadModelFrom(modelPath) : await loadIntentModel();
+  const nlu =
+    env['BENCH_NLU'] === 'keywords'
+      ? keywordModel
+      : modelPath
+        ? await loadModelFrom(modelPath)
+        : await loadIntentModel();
   const app = await createApp({
     db: database.db,
     nlu,
@@ -59,7 +89,7 @@ if (mode === 'echo') {
   });
   await app.start();
   const address = await app.http.listen({ host: '127.0.0.1', port: Number(env['BENCH_PORT'] ?? 0) });
-  report({ ready: Number(new URL(address).port) });
+  report({ ready: Number(new URL(address).port), dbUri: database.embedded?.uri ?? env['MONGODB_URI'] ?? '' });
   process.on('SIGTERM', () => {
     void (async () => {
       await app.stop();
