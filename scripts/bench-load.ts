@@ -314,4 +314,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${section}\n`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main();
+  process.exit(0); // the fake's call watcher holds a timer open
+}
