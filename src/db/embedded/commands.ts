@@ -37,8 +37,11 @@ function query(filter: Doc): Query {
   }
 }
 
-/** Documents that may match: a direct lookup when the filter pins `_id` to a plain value. */
-function candidates(coll: Collection | undefined, filter: Doc): Doc[] {
+/**
+ * Documents that may match: a direct lookup when the filter pins `_id` to a plain value, else the
+ * index lookup maps when the filter pins an index's first field, else the whole collection.
+ */
+function candidates(coll: Collection | undefined, filter: Doc, collated = false): Doc[] {
   if (!coll) return [];
   const id = filter['_id'];
   if (
@@ -63,7 +66,7 @@ function candidates(coll: Collection | undefined, filter: Doc): Doc[] {
       return out;
     }
   }
-  return [...coll.docs.values()];
+  return coll.lookupCandidates(filter, collated) ?? [...coll.docs.values()];
 }
 
 /** Splits a sort spec into mingo's part and a `$natural` direction. */
@@ -92,7 +95,7 @@ interface Selection {
 
 /** Runs filter, sort, skip, limit and projection through mingo. */
 function select(coll: Collection | undefined, sel: Selection): Doc[] {
-  let source = candidates(coll, sel.filter);
+  let source = candidates(coll, sel.filter, collationOption(sel.collation).collation !== undefined);
   const { spec, natural } = sortSpec(sel.sort);
   if (natural === -1) source = source.slice().reverse();
   if (spec && !sel.collation) {

@@ -25,6 +25,8 @@ export interface EmbeddedMongoOptions {
   ttlIntervalMs?: number;
   /** Journal size that triggers compaction into a snapshot. Default 64 MiB. */
   compactAfterBytes?: number;
+  /** Read through index lookup maps when a filter pins an index's first field (default true); false scans, for benchmarks. */
+  indexLookups?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const log = opts.logger ?? ((msg: string) => process.stderr.write(`[embedded-mongo] ${msg}\n`));
   const host = opts.host ?? '127.0.0.1';
   const store = new Store();
+  store.indexLookups = opts.indexLookups ?? true;
   let journal: Journal | undefined;
   if (opts.dir !== undefined) {
     const recovered = recover(opts.dir, log);

@@ -15,6 +15,11 @@ export interface Index {
   expireAfterSeconds: number | undefined;
   /** For unique indexes: index key → `_id` key of the owning document. */
   entries: Map<string, string> | undefined;
+  /**
+   * Value of the index's first field ({@link lookupKeysAt}) → `_id` keys of the documents holding
+   * it; undefined for `_id_`, which the `_id` map already serves. Respects sparse and partial.
+   */
+  lookup: Map<string, Set<string>> | undefined;
 }
 
 const ID_INDEX_SPEC: Doc = { v: 2, key: { _id: 1 }, name: '_id_' };
@@ -35,7 +40,88 @@ export function makeIndex(spec: Doc): Index {
     partial: isDoc(pfe) ? new Query(pfe) : undefined,
     expireAfterSeconds: typeof ttl === 'number' ? ttl : undefined,
     entries: unique ? new Map() : undefined,
+    lookup: name === '_id_' ? undefined : new Map(),
   };
+}
+
+/** The key a missing field (or `null`, or an empty array) has in a lookup map. */
+const MISSING = keyOf(null);
+
+/**
+ * Every key under which a document is listed for `path` in a lookup map: a **superset** of the
+ * values an equality on `path` can match. Arrays are listed as themselves and, recursively, by
+ * each element (MongoDB's multikey rule is one level; listing more only adds candidates that the
+ * query then rejects, never loses one). A missing field, or a missing step inside an array
+ * element, lists the document under `null`.
+ */
+export function lookupKeysAt(doc: Doc, path: string): Set<string> {
+  const parts = path.split('.');
+  const out = new Set<string>();
+  const addDeep = (v: unknown): void => {
+    out.add(keyOf(v));
+    if (Array.isArray(v)) {
+      if (v.length === 0) out.add(MISSING);
+      for (const el of v) addDeep(el);
+    }
+  };
+  const walk = (node: unknown, i: number): void => {
+    if (i === parts.length) {
+      addDeep(node);
+      return;
+    }
+    const part = parts[i] ?? '';
+    if (Array.isArray(node)) {
+      if (node.length === 0) out.add(MISSING);
+      for (const el of node) walk(el, i);
+      if (/^\d+$/.test(part) && Number(part) < node.length) walk(node[Number(part)], i + 1);
+      return;
+    }
+    if (isDoc(node) && Object.prototype.hasOwnProperty.call(node, part)) walk(node[part], i + 1);
+    else out.add(MISSING);
+  };
+  walk(doc, 0);
+  return out;
+}
+
+/** Candidate sets larger than this share of the collection are read by a filtered natural-order scan instead of a sort. */
+const SORT_CANDIDATES_BELOW = 0.25;
+/** `$in` lists longer than this are not looked up (the union would cost about as much as the scan). */
+const MAX_IN_LOOKUPS = 64;
+
+/** The lookup-map key of an equality operand an index can serve, or undefined when it cannot. */
+function eqOperandKey(v: unknown, allowNull: boolean): string | undefined {
+  if (v === null) return allowNull ? MISSING : undefined;
+  if (typeof v === 'string' || typeof v === 'boolean') return keyOf(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? undefined : keyOf(v);
+  if (v instanceof ObjectId) return keyOf(v);
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? keyOf(v) : undefined;
+  // Sub-documents, arrays, regexes and other BSON types keep the scan: their equality rules
+  // (field order, array-as-value, patterns) are mingo's to decide.
+  return undefined;
+}
+
+/** The keys a field condition pins the field to (equality, `$eq`, small `$in`), or undefined. */
+function eqKeys(cond: unknown, allowNull: boolean): string[] | undefined {
+  if (isDoc(cond)) {
+    const ops = Object.keys(cond);
+    if (!ops.length || ops.some((k) => !k.startsWith('$'))) return undefined;
+    // Operators on one field are ANDed, so `$eq`/`$in` alone bound the matches.
+    if ('$eq' in cond) {
+      const k = eqOperandKey(cond['$eq'], allowNull);
+      return k === undefined ? undefined : [k];
+    }
+    const list = cond['$in'];
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_IN_LOOKUPS) return undefined;
+    const keys = new Set<string>();
+    for (const v of list) {
+      const k = eqOperandKey(v, allowNull);
+      if (k === undefined) return undefined;
+      keys.add(k);
+    }
+    return [...keys];
+  }
+  const k = eqOperandKey(cond, allowNull);
+  return k === undefined ? undefined : [k];
 }
 
 /** One collection: documents in insertion (natural) order keyed by their `_id`. */
@@ -46,6 +132,11 @@ export class Collection {
   readonly indexes: Index[] = [makeIndex(ID_INDEX_SPEC)];
   readonly options: Doc;
   readonly uuid = new ObjectId();
+  /** False makes every query scan (the consistency tests compare both ways). */
+  indexLookups = true;
+  /** `_id` key → insertion sequence, so index candidates can be returned in natural order. */
+  private readonly seq = new Map<string, number>();
+  private nextSeq = 0;
 
   constructor(db: string, name: string, options: Doc = {}) {
     this.db = db;
@@ -115,11 +206,93 @@ export class Collection {
     const id = keyOf(doc['_id']);
     const old = this.docs.get(id);
     if (old) this.unindex(old);
+    else this.seq.set(id, this.nextSeq++);
     this.docs.set(id, doc);
     for (const index of this.indexes) {
-      if (!index.entries) continue;
-      for (const { key } of this.indexKeys(index, doc)) index.entries.set(key, id);
+      if (index.entries) for (const { key } of this.indexKeys(index, doc)) index.entries.set(key, id);
+      if (index.lookup) this.addLookup(index, index.lookup, doc, id);
     }
+  }
+
+  private lookupKeys(index: Index, doc: Doc): Set<string> {
+    if (index.partial && !index.partial.test(doc)) return new Set();
+    const fields = Object.keys(index.key);
+    if (index.sparse && fields.every((f) => valuesAt(doc, f).length === 0)) return new Set();
+    return lookupKeysAt(doc, fields[0] ?? '_id');
+  }
+
+  private addLookup(index: Index, lookup: Map<string, Set<string>>, doc: Doc, id: string): void {
+    for (const key of this.lookupKeys(index, doc)) {
+      let ids = lookup.get(key);
+      if (!ids) {
+        ids = new Set();
+        lookup.set(key, ids);
+      }
+      ids.add(id);
+    }
+  }
+
+  /**
+   * The documents a filter can match, read through the lookup maps when the filter pins some
+   * index's first field (equality, `$eq`, or `$in` over at most 64 plain values) — in natural
+   * order, so unsorted results are the scan's — or undefined when the collection must be scanned.
+   * With a collation, string equality is the collation's, so the maps are not used.
+   */
+  lookupCandidates(filter: Doc, collated: boolean): Doc[] | undefined {
+    if (!this.indexLookups || collated) return undefined;
+    const sets: (Set<string> | Set<string>[])[] = [];
+    let best: { size: number; at: number } | undefined;
+    const usedPaths = new Set<string>();
+    for (const index of this.indexes) {
+      if (!index.lookup) continue;
+      const path = Object.keys(index.key)[0];
+      if (path === undefined || path.startsWith('$') || usedPaths.has(path)) continue;
+      if (!Object.prototype.hasOwnProperty.call(filter, path)) continue;
+      if (index.partial && !this.impliesPartial(index, filter)) continue;
+      const keys = eqKeys(filter[path], !index.sparse && !path.includes('.'));
+      if (!keys) continue;
+      usedPaths.add(path);
+      const found = keys.map((k) => index.lookup?.get(k) ?? new Set<string>());
+      const size = found.reduce((n, ids) => n + ids.size, 0);
+      if (!best || size < best.size) best = { size, at: sets.length };
+      sets.push(found.length === 1 && found[0] ? found[0] : found);
+    }
+    if (!best) return undefined;
+    const has = (set: Set<string> | Set<string>[], id: string): boolean =>
+      set instanceof Set ? set.has(id) : set.some((s) => s.has(id));
+    const drive = sets[best.at];
+    const others = sets.filter((_, i) => i !== best?.at);
+    const keep = (id: string): boolean => others.every((s) => has(s, id));
+    if (best.size > this.docs.size * SORT_CANDIDATES_BELOW) {
+      const out: Doc[] = [];
+      for (const [id, doc] of this.docs) if (drive && has(drive, id) && keep(id)) out.push(doc);
+      return out;
+    }
+    const ids = new Set<string>();
+    for (const s of drive instanceof Set ? [drive] : (drive ?? []))
+      for (const id of s) if (keep(id)) ids.add(id);
+    const ordered = [...ids].sort((a, b) => (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0));
+    const out: Doc[] = [];
+    for (const id of ordered) {
+      const doc = this.docs.get(id);
+      if (doc) out.push(doc);
+    }
+    return out;
+  }
+
+  /**
+   * A partial index lists only documents matching its filter, so it may serve a query only when
+   * the query repeats each top-level condition of that filter verbatim (a conservative implication).
+   */
+  private impliesPartial(index: Index, filter: Doc): boolean {
+    const pfe = index.spec['partialFilterExpression'];
+    if (!isDoc(pfe)) return false;
+    return Object.entries(pfe).every(
+      ([k, v]) =>
+        !k.startsWith('$') &&
+        Object.prototype.hasOwnProperty.call(filter, k) &&
+        keyOf(filter[k]) === keyOf(v),
+    );
   }
 
   /** Removes the document with `_id` key `id`. */
@@ -128,15 +301,24 @@ export class Collection {
     if (!old) return undefined;
     this.unindex(old);
     this.docs.delete(id);
+    this.seq.delete(id);
     return old;
   }
 
   private unindex(doc: Doc): void {
     const id = keyOf(doc['_id']);
     for (const index of this.indexes) {
-      if (!index.entries) continue;
-      for (const { key } of this.indexKeys(index, doc)) {
-        if (index.entries.get(key) === id) index.entries.delete(key);
+      if (index.entries) {
+        for (const { key } of this.indexKeys(index, doc)) {
+          if (index.entries.get(key) === id) index.entries.delete(key);
+        }
+      }
+      if (index.lookup) {
+        for (const key of this.lookupKeys(index, doc)) {
+          const ids = index.lookup.get(key);
+          ids?.delete(id);
+          if (ids?.size === 0) index.lookup.delete(key);
+        }
       }
     }
   }
@@ -155,6 +337,11 @@ export class Collection {
           index.entries.set(key, id);
         }
       }
+    }
+    if (index.lookup) {
+      const lookup = index.lookup;
+      lookup.clear();
+      for (const [id, doc] of this.docs) this.addLookup(index, lookup, doc, id);
     }
     this.indexes.push(index);
   }
@@ -187,6 +374,17 @@ const SNAPSHOT_CHUNK_BYTES = 4 * 1024 * 1024;
 export class Store {
   readonly dbs = new Map<string, Map<string, Collection>>();
   journal: Journal | undefined;
+  private lookups = true;
+
+  /** Whether queries may read through index lookup maps (default true); false scans, for comparison. */
+  get indexLookups(): boolean {
+    return this.lookups;
+  }
+
+  set indexLookups(on: boolean) {
+    this.lookups = on;
+    for (const colls of this.dbs.values()) for (const coll of colls.values()) coll.indexLookups = on;
+  }
 
   /** The collection, or undefined. */
   get(db: string, name: string): Collection | undefined {
@@ -265,6 +463,7 @@ export class Store {
     let coll = colls.get(name);
     if (!coll) {
       coll = new Collection(db, name, options);
+      coll.indexLookups = this.lookups;
       colls.set(name, coll);
     }
     return coll;
