@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BundleJSON, ModelBundle, parseBundle, trainBundle } from '../../src/nlu/bundle.js';
+import { LangModel, trainLangModel } from '../../src/nlu/model.js';
 import { NlpjsIntentModel } from '../../src/nlu/nlpjs.js';
 import { QUICK, fixtureCorpora } from './helpers.js';
 
@@ -77,5 +78,37 @@ describe('NLP.js foundation', () => {
       expect([...sync.keys()].sort()).toEqual([...async.keys()].sort());
       for (const [k, v] of async) expect(sync.get(k)).toBeCloseTo(v, 10);
     }
+  });
+});
+
+describe('a corpus without out-of-scope examples (a public benchmark as published)', () => {
+  it('still rejects unknown requests, without giving up more than 3 points of in-scope accuracy', async () => {
+    const [en] = await fixtureCorpora(['en']);
+    if (!en) throw new Error('no en fixture');
+    const train = en.train.filter((e) => e.intent !== 'None');
+    const json = trainLangModel('en', train, QUICK);
+    expect(json.labels).not.toContain('None');
+    // Cross-validation saw stand-in unknowns (intents left out of a fold) and set a cut-off.
+    expect(json.threshold).toBeGreaterThan(0);
+    expect(json.cv.oosRecall).toBeGreaterThan(0);
+    const m = LangModel.fromJSON(json);
+    const inScope = en.test.filter((e) => e.intent !== 'None');
+    const right = inScope.filter((e) => m.classify(e.text).intent === e.intent).length;
+    expect(right / inScope.length).toBeGreaterThanOrEqual(0.75);
+  });
+});
+
+describe('nearest-neighbour ensemble', () => {
+  it('keeps its answers through a save/load round trip', async () => {
+    const [en] = await fixtureCorpora(['en']);
+    if (!en) throw new Error('no en fixture');
+    const json = trainLangModel('en', en.train, { ...QUICK, knnWeights: [0.5] });
+    expect(json.knnWeight).toBe(0.5);
+    const a = LangModel.fromJSON(json);
+    const b = LangModel.fromJSON(parseBundle(JSON.stringify({ ...saved, models: [json] })).models[0] ?? json);
+    for (const e of en.test) expect(b.classify(e.text)).toEqual(a.classify(e.text));
+    // An utterance seen in training is its own nearest neighbour: its intent wins.
+    const seen = en.train.find((e) => e.intent !== 'None');
+    if (seen) expect(a.classify(seen.text).intent).toBe(seen.intent);
   });
 });
