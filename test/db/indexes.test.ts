@@ -263,6 +263,7 @@ function probes(): { filter: Doc; sort?: Doc }[] {
     out.push({ filter: { a: { $in: [v, 'a'] }, b: v } });
     out.push({ filter: { a: v }, sort: { b: 1 } });
     out.push({ filter: { a: { $eq: v }, b: { $ne: 1 } } });
+    for (const w of ['a', 1, null, IDS[0]]) out.push({ filter: { a: v, b: { $in: [w, 2] } } });
   }
   return out;
 }
@@ -331,5 +332,18 @@ describe('embedded server index lookups', () => {
     // A collation changes string equality, so the lookup steps aside.
     expect(coll?.lookupCandidates({ ref: 'R-42' }, true)).toBeUndefined();
     expect(coll?.lookupCandidates({ n: 42 }, false)).toBeUndefined();
+  });
+
+  it('narrows a compound index by its first two fields when both are pinned', async () => {
+    const h = new Harness(undefined);
+    await h.run({ createIndexes: C, indexes: [{ key: { channel: 1, pid: 1 }, name: 'channel_1_pid_1' }] });
+    await h.run({
+      insert: C,
+      documents: Array.from({ length: 300 }, (_, i) => ({ channel: 'telegram', pid: i })),
+    });
+    const coll = h.store.get(DB, C);
+    expect(coll?.lookupCandidates({ channel: 'telegram', pid: 7 }, false)?.map((d) => d['pid'])).toEqual([7]);
+    expect(coll?.lookupCandidates({ channel: 'telegram' }, false)).toHaveLength(300);
+    expect(coll?.lookupCandidates({ channel: 'whatsapp', pid: 7 }, false)).toEqual([]);
   });
 });

@@ -16,8 +16,9 @@ export interface Index {
   /** For unique indexes: index key → `_id` key of the owning document. */
   entries: Map<string, string> | undefined;
   /**
-   * Value of the index's first field ({@link lookupKeysAt}) → `_id` keys of the documents holding
-   * it; undefined for `_id_`, which the `_id` map already serves. Respects sparse and partial.
+   * Value of the index's first field ({@link lookupKeysAt}), and for compound indexes also the
+   * pair of its first two fields' values → `_id` keys of the documents holding it; undefined for
+   * `_id_`, which the `_id` map already serves. Respects sparse and partial.
    */
   lookup: Map<string, Set<string>> | undefined;
 }
@@ -81,6 +82,14 @@ export function lookupKeysAt(doc: Doc, path: string): Set<string> {
   };
   walk(doc, 0);
   return out;
+}
+
+function singleKey(k: string): string {
+  return `1:${k}`;
+}
+
+function pairKey(a: string, b: string): string {
+  return `2:${JSON.stringify([a, b])}`;
 }
 
 /** Candidate sets larger than this share of the collection are read by a filtered natural-order scan instead of a sort. */
@@ -218,7 +227,16 @@ export class Collection {
     if (index.partial && !index.partial.test(doc)) return new Set();
     const fields = Object.keys(index.key);
     if (index.sparse && fields.every((f) => valuesAt(doc, f).length === 0)) return new Set();
-    return lookupKeysAt(doc, fields[0] ?? '_id');
+    const first = lookupKeysAt(doc, fields[0] ?? '_id');
+    const out = new Set<string>();
+    for (const k of first) out.add(singleKey(k));
+    // The pair serves `{ channel, platformMessageId }`-style lookups whose first field alone is
+    // hardly selective; a product of supersets is a superset of the pairs a document matches.
+    if (fields[1] !== undefined) {
+      const second = lookupKeysAt(doc, fields[1]);
+      for (const a of first) for (const b of second) out.add(pairKey(a, b));
+    }
+    return out;
   }
 
   private addLookup(index: Index, lookup: Map<string, Set<string>>, doc: Doc, id: string): void {
@@ -243,15 +261,28 @@ export class Collection {
     const sets: (Set<string> | Set<string>[])[] = [];
     let best: { size: number; at: number } | undefined;
     const usedPaths = new Set<string>();
+    const pinned = (index: Index, path: string | undefined): string[] | undefined =>
+      path === undefined || path.startsWith('$') || !Object.prototype.hasOwnProperty.call(filter, path)
+        ? undefined
+        : eqKeys(filter[path], !index.sparse && !path.includes('.'));
     for (const index of this.indexes) {
       if (!index.lookup) continue;
-      const path = Object.keys(index.key)[0];
-      if (path === undefined || path.startsWith('$') || usedPaths.has(path)) continue;
-      if (!Object.prototype.hasOwnProperty.call(filter, path)) continue;
+      const [path, path2] = Object.keys(index.key);
+      const first = pinned(index, path);
+      if (!first || path === undefined) continue;
       if (index.partial && !this.impliesPartial(index, filter)) continue;
-      const keys = eqKeys(filter[path], !index.sparse && !path.includes('.'));
-      if (!keys) continue;
-      usedPaths.add(path);
+      const second = pinned(index, path2);
+      let keys: string[];
+      let usage: string;
+      if (second && first.length * second.length <= MAX_IN_LOOKUPS) {
+        keys = first.flatMap((a) => second.map((b) => pairKey(a, b)));
+        usage = JSON.stringify([path, path2]);
+      } else {
+        keys = first.map(singleKey);
+        usage = path;
+      }
+      if (usedPaths.has(usage)) continue;
+      usedPaths.add(usage);
       const found = keys.map((k) => index.lookup?.get(k) ?? new Set<string>());
       const size = found.reduce((n, ids) => n + ids.size, 0);
       if (!best || size < best.size) best = { size, at: sets.length };
