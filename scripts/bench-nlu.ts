@@ -105,7 +105,7 @@ async function probeOurs(): Promise<ProbeResult> {
   const ready = performance.now();
   const corpora = await readCorpora();
   const result = await score(
-    'this project (TF-IDF logistic regression)',
+    'this project (TF-IDF logistic regression + nearest neighbours)',
     corpora,
     (text, lang) => model.classify(text, { lang }).intent,
     ready,
@@ -221,7 +221,10 @@ function writeSection(section: string): void {
     return;
   }
   const next = current.indexOf('\n## ', start + 1);
-  writeFileSync(file, `${current.slice(0, start)}${section}${next === -1 ? '' : current.slice(next + 1)}`);
+  writeFileSync(
+    file,
+    `${current.slice(0, start)}${section.trimEnd()}\n${next === -1 ? '' : `\n${current.slice(next + 1)}`}`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -17,7 +17,7 @@ import {
 import { extractReferences } from './references.js';
 
 /** Bumped when the saved format or the training method changes meaning. */
-export const MODEL_FORMAT = 'civic-nlu/4';
+export const MODEL_FORMAT = 'civic-nlu/5';
 
 /** Longest text classified; longer messages are cut (a 10 kB paste is not an intent). */
 export const MAX_CLASSIFY_CHARS = 1000;
@@ -79,7 +79,15 @@ const BundleSchema = z.object({
       threshold: z.number(),
       calibration: z.object({ a: z.number(), b: z.number() }),
       knnWeight: z.number().optional(),
-      knn: z.object({ offsets: z.string(), idx: z.string(), val: z.string(), ys: z.string() }).optional(),
+      knn: z
+        .object({
+          offsets: z.string(),
+          idx: z.string(),
+          val: z.string(),
+          ys: z.string(),
+          wide: z.boolean().optional(),
+        })
+        .optional(),
       cv: z.object({
         inScopeAccuracy: z.number(),
         oosRecall: z.number(),

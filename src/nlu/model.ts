@@ -74,10 +74,15 @@ export interface LangModelJSON {
 /** The nearest-neighbour index: per-feature postings (base64 int32 offsets, training-vector ids and labels; float32 values). */
 export interface KnnJSON {
   offsets: string;
+  /** Training-vector ids: uint16 when there are at most 65,536 vectors, else int32 (`wide`). */
   idx: string;
+  /** Values in [0, 1], uint16 fixed point: half the size of float32 in the cached file. */
   val: string;
   ys: string;
+  wide?: boolean;
 }
+
+const VAL_SCALE = 65535;
 
 function i32ToBase64(a: Int32Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -90,21 +95,35 @@ function base64ToI32(s: string): Int32Array {
   return out;
 }
 
+function bytesToBase64(a: Uint16Array | Int32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
 function knnToJSON(knn: KnnIndex): KnnJSON {
+  const wide = knn.ys.length > 65536;
+  const vals = Uint16Array.from(knn.vals, (v) => Math.round(Math.min(1, Math.max(0, v)) * VAL_SCALE));
   return {
     offsets: i32ToBase64(knn.offsets),
-    idx: i32ToBase64(knn.docs),
-    val: f32ToBase64(knn.vals),
+    idx: bytesToBase64(wide ? Int32Array.from(knn.docs) : Uint16Array.from(knn.docs)),
+    val: bytesToBase64(vals),
     ys: i32ToBase64(knn.ys),
+    ...(wide ? { wide } : {}),
   };
+}
+
+function base64ToU16(s: string): Uint16Array {
+  const buf = Buffer.from(s, 'base64');
+  const out = new Uint16Array(buf.byteLength / 2);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
 }
 
 function knnFromJSON(j: KnnJSON): KnnIndex {
   const ys = base64ToI32(j.ys);
   return {
     offsets: base64ToI32(j.offsets),
-    docs: base64ToI32(j.idx),
-    vals: base64ToF32(j.val),
+    docs: j.wide ? base64ToI32(j.idx) : base64ToU16(j.idx),
+    vals: Float32Array.from(base64ToU16(j.val), (v) => v / VAL_SCALE),
     ys,
     dots: new Float64Array(ys.length),
   };
@@ -226,7 +245,7 @@ interface Fitted {
 interface KnnIndex {
   /** `offsets[f]..offsets[f+1]` are feature f's postings in `docs`/`vals`. */
   offsets: Int32Array;
-  docs: Int32Array;
+  docs: Int32Array | Uint16Array;
   vals: Float32Array;
   /** Label of each training vector. */
   ys: Int32Array;
