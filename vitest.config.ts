@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
+    // A hang guard, not a speed target: whole bots, browsers and child processes share 2 cores.
+    testTimeout: 60_000,
     // Generous for beforeAll hooks that start whole bots and browsers on a loaded 2-core machine.
     hookTimeout: 600_000,
     pool: 'forks',
