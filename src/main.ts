@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createApp } from './app.js';
+import { startSlaSweeper } from './cases/sla.js';
 import { ensureAdmin } from './console/auth.js';
 import { channelsFromConfig } from './channels/from-config.js';
 import { loadConfig } from './config.js';
@@ -62,8 +63,15 @@ const app = await createApp({
 });
 await app.start();
 // Personal data of closed cases is erased after its retention period; one instance sweeps at a time (lease).
+const instance = `${hostname()}:${process.pid}:${randomUUID()}`;
+// Overdue cases are marked and raised in priority once a minute; supervisors see them in the console.
+const sla = startSlaSweeper(database.db, {
+  owner: instance,
+  onOverdue: (cases) => log.info({ overdue: cases.length }, 'cases became overdue'),
+  onError: (err) => log.error({ err }, 'SLA sweep failed'),
+});
 const retention = startRetentionSweeper(database.db, {
-  owner: `${hostname()}:${process.pid}:${randomUUID()}`,
+  owner: instance,
   policy: retentionPolicy(config),
   onSweep: (report) => log.info(report, 'retention sweep'),
   onError: (err) => log.error({ err }, 'retention sweep failed'),
@@ -84,6 +92,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  await sla.stop();
   await retention.stop();
   await app.stop();
   await database.close();

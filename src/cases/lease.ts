@@ -46,3 +46,54 @@ export async function releaseLease(db: Pick<Models, 'Lease'>, key: string, owner
   const result = await db.Lease.deleteOne({ key, owner });
   return result.deletedCount === 1;
 }
+
+/** A singleton job started by {@link startLeasedJob}. */
+export interface LeasedJob {
+  /** Waits for a running tick, stops the timer and gives the lease up. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `tick` now and every `intervalMs`, but only while this instance holds lease `key` (taken for three
+ * intervals and renewed at each tick), so several app instances against one database run the job once.
+ * Ticks never overlap: a slow one delays the next instead of running beside it. A failing tick goes to
+ * `onError` and the job keeps going.
+ *
+ * @example
+ * const job = startLeasedJob(db, { key: 'sla-sweeper', owner, intervalMs: 60_000, tick: (now) => slaSweep(db, now) });
+ * await job.stop();
+ */
+export function startLeasedJob(
+  db: Pick<Models, 'Lease'>,
+  opts: {
+    key: string;
+    owner: string;
+    intervalMs: number;
+    tick: (now: Date) => Promise<void>;
+    onError?: (err: unknown) => void;
+    clock?: () => Date;
+  },
+): LeasedJob {
+  const clock = opts.clock ?? (() => new Date());
+  let running: Promise<void> = Promise.resolve();
+  const run = async (): Promise<void> => {
+    try {
+      const now = clock();
+      if (await acquireLease(db, opts.key, opts.owner, opts.intervalMs * 3, now)) await opts.tick(now);
+    } catch (err) {
+      opts.onError?.(err);
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(run);
+  }, opts.intervalMs);
+  timer.unref();
+  running = running.then(run);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await releaseLease(db, opts.key, opts.owner);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js';
 import type { CaseStatus } from '../db/models/index.js';
-import { acquireLease } from './lease.js';
+import { startLeasedJob, type LeasedJob } from './lease.js';
 
 /** How much an overdue case's priority rises, so it is claimed before cases still within their SLA. */
 export const OVERDUE_PRIORITY_BUMP = 10;
@@ -97,31 +97,22 @@ export interface SlaSweeperOptions {
 export function startSlaSweeper(
   db: Pick<Db, 'Case' | 'Official' | 'Lease'>,
   options: SlaSweeperOptions,
-): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 60_000;
-  let running: Promise<void> = Promise.resolve();
+): LeasedJob {
   let stopped = false;
-  const tick = async (): Promise<void> => {
-    try {
-      if (!(await acquireLease(db, SLA_SWEEPER_LEASE, options.owner, intervalMs * 3))) return;
-      const overdue = await slaSweep(db, new Date());
+  const job = startLeasedJob(db, {
+    key: SLA_SWEEPER_LEASE,
+    owner: options.owner,
+    intervalMs: options.intervalMs ?? 60_000,
+    ...(options.onError ? { onError: options.onError } : {}),
+    async tick(now) {
+      const overdue = await slaSweep(db, now);
       if (overdue.length > 0 && !stopped) await options.onOverdue(overdue);
-    } catch (err) {
-      options.onError?.(err);
-    }
-  };
-  const timer = setInterval(() => {
-    // Ticks never overlap: a slow sweep delays the next instead of running beside it.
-    running = running.then(tick);
-  }, intervalMs);
-  timer.unref();
-  running = running.then(tick);
+    },
+  });
   return {
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      await running;
-      await db.Lease.deleteOne({ key: SLA_SWEEPER_LEASE, owner: options.owner });
+      await job.stop();
     },
   };
 }

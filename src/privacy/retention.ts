@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { z } from 'zod';
-import { acquireLease } from '../cases/lease.js';
+import { startLeasedJob, type LeasedJob } from '../cases/lease.js';
 import type { AuditWriter } from '../console/audit.js';
 import type { Db } from '../db/connection.js';
 import type { CaseStatus } from '../db/models/index.js';
@@ -228,31 +228,16 @@ export interface RetentionSweeperOptions {
 export function startRetentionSweeper(
   db: ErasureDb & Pick<Db, 'Lease'>,
   options: RetentionSweeperOptions,
-): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 3_600_000;
-  const clock = options.clock ?? (() => new Date());
-  let running: Promise<void> = Promise.resolve();
-  const tick = async (): Promise<void> => {
-    try {
-      const now = clock();
-      if (!(await acquireLease(db, RETENTION_SWEEPER_LEASE, options.owner, intervalMs * 3, now))) return;
+): LeasedJob {
+  return startLeasedJob(db, {
+    key: RETENTION_SWEEPER_LEASE,
+    owner: options.owner,
+    intervalMs: options.intervalMs ?? 3_600_000,
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    async tick(now) {
       const report = await retentionSweep(db, options.policy, now);
       if (Object.values(report).some((n) => n > 0)) options.onSweep?.(report);
-    } catch (err) {
-      options.onError?.(err);
-    }
-  };
-  const timer = setInterval(() => {
-    // Ticks never overlap: a slow sweep delays the next instead of running beside it.
-    running = running.then(tick);
-  }, intervalMs);
-  timer.unref();
-  running = running.then(tick);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-      await db.Lease.deleteOne({ key: RETENTION_SWEEPER_LEASE, owner: options.owner });
     },
-  };
+  });
 }
