@@ -41,8 +41,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** Softmax of the scores of x, written into `out`. */
-function scores(model: LogRegModel, x: SparseVec, out: Float64Array): void {
+/** Softmax of the scores of x, written into `out` (the hot path of classification: no allocation). */
+export function scores(model: LogRegModel, x: SparseVec, out: Float64Array): void {
   const k = model.numClasses;
   for (let c = 0; c < k; c += 1) out[c] = model.bias[c] ?? 0;
   for (let j = 0; j < x.idx.length; j += 1) {

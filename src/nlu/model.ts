@@ -13,7 +13,7 @@
 import { type Lang, NONE } from './catalog.js';
 import type { Example } from './corpus.js';
 import { DEFAULT_FEATURES, type FeatureConfig, extractFeatures } from './features.js';
-import { type LogRegModel, type SparseVec, rng, trainLogRegLbfgs } from './logreg.js';
+import { type LogRegModel, type SparseVec, rng, scores, trainLogRegLbfgs } from './logreg.js';
 import { type Vectorizer, fitVectorizer, vectorize } from './vectorizer.js';
 
 /** Knobs for {@link trainLangModel}; tests shrink them to stay fast. */
@@ -344,22 +344,7 @@ function fit(
 function probabilities(m: Fitted, text: string, out: Float64Array, knnOut?: Float64Array): void {
   const x: SparseVec = vectorize(m.vec, extractFeatures(m.lang, text, m.cfg));
   if (knnOut) knnProbabilities(m, x, knnOut);
-  const k = m.lr.numClasses;
-  for (let c = 0; c < k; c += 1) out[c] = m.lr.bias[c] ?? 0;
-  for (let j = 0; j < x.idx.length; j += 1) {
-    const base = (x.idx[j] ?? 0) * k;
-    const v = x.val[j] ?? 0;
-    for (let c = 0; c < k; c += 1) out[c] = (out[c] ?? 0) + v * (m.lr.weights[base + c] ?? 0);
-  }
-  let max = -Infinity;
-  for (let c = 0; c < k; c += 1) max = Math.max(max, out[c] ?? 0);
-  let sum = 0;
-  for (let c = 0; c < k; c += 1) {
-    const e = Math.exp((out[c] ?? 0) - max);
-    out[c] = e;
-    sum += e;
-  }
-  for (let c = 0; c < k; c += 1) out[c] = (out[c] ?? 0) / sum;
+  scores(m.lr, x, out);
 }
 
 interface Decision {
