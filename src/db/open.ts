@@ -14,9 +14,13 @@ export interface OpenedDatabase {
 /**
  * Connects to MONGODB_URI when set, else starts the embedded MongoDB-compatible server on `dataDir`
  * (or in memory when `dataDir` is null: the terminal chat's throwaway mode).
+ *
+ * The embedded server runs in a worker thread, so that its command handling and the app's turns
+ * use both cores; `embeddedThread: false` (or EMBEDDED_DB_THREAD=0) keeps it on the app's thread,
+ * for single-thread profiles and A/B load measurements.
  */
 export async function openConfiguredDatabase(
-  opts: { mongodbUri: string | undefined; dataDir: string | null },
+  opts: { mongodbUri: string | undefined; dataDir: string | null; embeddedThread?: boolean },
   log: Logger,
 ): Promise<OpenedDatabase> {
   if (opts.mongodbUri) {
@@ -33,6 +37,13 @@ export async function openConfiguredDatabase(
   const embedded = await startEmbeddedMongo({
     ...(opts.dataDir !== null ? { dir: opts.dataDir } : {}),
     logger: (msg) => log.info({ component: 'embedded-mongo' }, msg),
+    thread: opts.embeddedThread ?? process.env['EMBEDDED_DB_THREAD'] !== '0',
+    onCrash: (err) => {
+      // In-thread this would have crashed the process. Nothing can be stored or answered without the
+      // database, so stop, and let the supervisor restart on the same folder (acknowledged writes are on disk).
+      log.fatal({ err, component: 'embedded-mongo' }, 'embedded database thread stopped; exiting');
+      process.exit(1);
+    },
   });
   const db = await openDatabase(embedded.uri, { dbName: 'civic' });
   return {

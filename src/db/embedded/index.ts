@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
 import { Journal, recover } from './journal.js';
 import { WireServer } from './server.js';
 import { Store } from './store.js';
@@ -27,14 +31,25 @@ export interface EmbeddedMongoOptions {
   compactAfterBytes?: number;
   /** Read through index lookup maps when a filter pins an index's first field (default true); false scans, for benchmarks. */
   indexLookups?: boolean;
+  /**
+   * Runs the server in a worker thread (default false): the app reaches it over TCP anyway, so
+   * command handling then uses another core instead of sharing the event loop with the app's turns.
+   */
+  thread?: boolean;
+  /**
+   * With `thread`: called when the worker stops without `close()` (an uncaught exception in it, or
+   * an exit). Unset, the failure is only reported to `logger`. In-thread, the same failure would
+   * have crashed the process, so a caller that cannot work without its database should stop here.
+   */
+  onCrash?: (err: Error) => void;
 }
 
 /**
- * Starts a MongoDB-wire-compatible server in this process.
+ * Starts a MongoDB-wire-compatible server, in this thread or (with `thread: true`) in a worker.
  *
  * @example
  * ```ts
- * const db = await startEmbeddedMongo({ dir: './data' });
+ * const db = await startEmbeddedMongo({ dir: './data', thread: true });
  * await mongoose.connect(db.uri);
  * // …
  * await mongoose.disconnect();
@@ -43,6 +58,7 @@ export interface EmbeddedMongoOptions {
  */
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   const log = opts.logger ?? ((msg: string) => process.stderr.write(`[embedded-mongo] ${msg}\n`));
+  if (opts.thread === true) return startInWorker(opts, log);
   const host = opts.host ?? '127.0.0.1';
   const store = new Store();
   store.indexLookups = opts.indexLookups ?? true;
@@ -75,6 +91,172 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     async close() {
       await server.close();
       await journal?.close();
+    },
+  };
+}
+
+/*
+ * The worker protocol. workerData carries the serialisable options; the worker answers with one
+ * `ready` or `failed`, any number of `log`s, and after a `close` request one `closed` or `failed`.
+ * Errors cross as plain data (structured clone keeps neither `code` nor other own properties), so
+ * that a caller sees the same message and code (`EADDRINUSE`, …) as in-thread.
+ */
+
+/** The options a worker receives as `workerData`. @internal */
+export const workerOptionsSchema = z.object({
+  dir: z.string().optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().optional(),
+  ttlIntervalMs: z.number().positive().optional(),
+  compactAfterBytes: z.number().positive().optional(),
+  indexLookups: z.boolean().optional(),
+});
+
+/** What crosses the thread boundary for an error. @internal */
+export const errorDataSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  /** Own primitive properties: code, errno, syscall, address, port… */
+  props: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+type ErrorData = z.infer<typeof errorDataSchema>;
+
+/** Messages from the worker. @internal */
+export const fromWorkerSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('log'), msg: z.string() }),
+  z.object({ t: z.literal('ready'), uri: z.string(), port: z.number().int() }),
+  z.object({ t: z.literal('failed'), error: errorDataSchema }),
+  z.object({ t: z.literal('closed') }),
+]);
+/** A message from the worker. @internal */
+export type FromWorker = z.infer<typeof fromWorkerSchema>;
+
+/** Messages to the worker. @internal */
+export const toWorkerSchema = z.object({ t: z.literal('close') });
+
+/** Flattens an error for postMessage. @internal */
+export function errorToData(err: unknown): ErrorData {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err), props: {} };
+  const props: ErrorData['props'] = {};
+  for (const [k, v] of Object.entries(err)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') props[k] = v;
+  }
+  return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), props };
+}
+
+function errorFromData(data: ErrorData): Error {
+  const err = new Error(data.message);
+  Object.assign(err, data.props);
+  err.name = data.name;
+  if (data.stack !== undefined) err.stack = data.stack;
+  return err;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The worker entry, beside this file with the same extension: `worker.ts` when running from source
+ * (tsx, vitest), `worker.js` once compiled.
+ */
+function workerEntry(): URL {
+  const ext = /\.([cm]?[jt]s)$/.exec(import.meta.url)?.[1] ?? 'js';
+  return new URL(`./worker.${ext}`, import.meta.url);
+}
+
+/**
+ * The Worker to run `entry` in. Compiled JS loads as is. From source, Node 20 does not apply the
+ * parent's `--import tsx` (nor vitest's own transform) to a worker's entry, so a small eval'd
+ * bootstrap registers tsx's ESM hooks inside the worker first, then imports the `.ts` entry.
+ */
+function spawnWorker(entry: URL, workerData: unknown): Worker {
+  const common = { workerData, name: 'embedded-mongo' };
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, common);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { ...common, eval: true });
+}
+
+async function startInWorker(opts: EmbeddedMongoOptions, log: (msg: string) => void): Promise<EmbeddedMongo> {
+  const entry = workerEntry();
+  if (!existsSync(fileURLToPath(entry))) throw new Error(`embedded database worker ${entry.href} is missing`);
+  const data: z.input<typeof workerOptionsSchema> = {
+    ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.ttlIntervalMs !== undefined ? { ttlIntervalMs: opts.ttlIntervalMs } : {}),
+    ...(opts.compactAfterBytes !== undefined ? { compactAfterBytes: opts.compactAfterBytes } : {}),
+    ...(opts.indexLookups !== undefined ? { indexLookups: opts.indexLookups } : {}),
+  };
+  const worker = spawnWorker(entry, data);
+
+  let state: 'starting' | 'running' | 'closing' | 'gone' = 'starting';
+  let onReady: (m: { uri: string; port: number }) => void = () => undefined;
+  let onFailed: (err: Error) => void = () => undefined;
+  let onClosed: () => void = () => undefined;
+  let crash: Error | undefined;
+
+  worker.on('message', (raw: unknown) => {
+    const parsed = fromWorkerSchema.safeParse(raw);
+    if (!parsed.success) {
+      log(`embedded database thread sent an unexpected message: ${parsed.error.message}`);
+      return;
+    }
+    const m = parsed.data;
+    if (m.t === 'log') log(m.msg);
+    else if (m.t === 'ready') onReady(m);
+    else if (m.t === 'failed') onFailed(errorFromData(m.error));
+    else onClosed();
+  });
+  worker.on('error', (err) => {
+    // An uncaught exception in the worker; 'exit' follows.
+    crash = err;
+  });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  void exited.then((code) => {
+    const was = state;
+    state = 'gone';
+    if (was === 'closing' || was === 'starting') return;
+    const err = crash ?? new Error(`embedded database thread exited unexpectedly with code ${String(code)}`);
+    log(`embedded database thread stopped: ${describe(err)}`);
+    opts.onCrash?.(err);
+  });
+
+  const ready = await new Promise<{ uri: string; port: number }>((resolve, reject) => {
+    onReady = resolve;
+    onFailed = reject;
+    void exited.then((code) =>
+      reject(
+        crash ?? new Error(`embedded database thread exited with code ${String(code)} before listening`),
+      ),
+    );
+  }).catch(async (err: unknown) => {
+    // The worker released what it had taken (journal, LOCK) before reporting; make sure it is gone.
+    await worker.terminate();
+    throw err;
+  });
+  state = 'running';
+
+  let closing: Promise<void> | undefined;
+  return {
+    uri: ready.uri,
+    port: ready.port,
+    close() {
+      closing ??= (async () => {
+        if (state !== 'running') return;
+        state = 'closing';
+        await new Promise<void>((resolve, reject) => {
+          onClosed = resolve;
+          onFailed = reject;
+          void exited.then(() =>
+            reject(crash ?? new Error('embedded database thread exited before it had closed')),
+          );
+          worker.postMessage({ t: 'close' } satisfies z.infer<typeof toWorkerSchema>);
+        }).finally(() => worker.terminate());
+      })();
+      return closing;
     },
   };
 }
