@@ -254,7 +254,8 @@ export class Engine {
     if (info.outcome.erased) {
       await this.conversationState.delete(ctx);
     } else {
-      await db.Citizen.updateOne({ _id: citizen._id }, { $set: { lang: info.lang } });
+      if (citizen.lang !== info.lang)
+        await db.Citizen.updateOne({ _id: citizen._id }, { $set: { lang: info.lang } });
       await this.conversationState.saveChanges(ctx);
     }
   }

@@ -31,12 +31,6 @@ export type TurnHandler = (
   attempt: { finalFailure: boolean },
 ) => Promise<void>;
 
-/** Which conversation a stored activity belongs to, without trusting its shape. */
-function keyOf(activity: unknown): string | undefined {
-  const parsed = activitySchema.safeParse(activity);
-  return parsed.success ? conversationKey(parsed.data.address) : undefined;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -91,12 +85,13 @@ export class Inbox {
    */
   async accept(activity: Activity): Promise<{ status: 'accepted' | 'duplicate'; id?: string }> {
     try {
+      const key = conversationKey(activity.address);
       const doc = await this.db.InboundMessage.create({
         channel: activity.address.channel,
         platformMessageId: activity.platformMessageId,
+        conversationKey: key,
         activity,
       });
-      const key = conversationKey(activity.address);
       const id = String(doc._id);
       this.mine.set(key, (this.mine.get(key) ?? new Set<string>()).add(id));
       this.schedule(key, activity.address);
@@ -215,13 +210,16 @@ export class Inbox {
     const now = new Date();
     const pending = await this.db.InboundMessage.find(
       { ...this.pendingFilter(now), createdAt: { $lte: new Date(now.getTime() - minAgeMs) } },
-      { activity: 1 },
+      { activity: 1, conversationKey: 1 },
     ).lean();
     const seen = new Set<string>();
     for (const msg of pending) {
       const parsed = activitySchema.safeParse(msg.activity);
       if (!parsed.success) continue;
       const key = conversationKey(parsed.data.address);
+      // Stored by a version without the field: the drain finds a conversation's messages by it.
+      if (msg.conversationKey !== key)
+        await this.db.InboundMessage.updateOne({ _id: msg._id }, { $set: { conversationKey: key } });
       if (seen.has(key) || (minAgeMs > 0 && (this.chains.has(key) || this.paced.has(key)))) continue;
       seen.add(key);
       this.schedule(key, parsed.data.address);
@@ -237,24 +235,19 @@ export class Inbox {
     if (!(await this.lease(key))) return;
     try {
       for (;;) {
-        const next = await this.db.InboundMessage.findOne({
-          'activity.address.channel': address.channel,
-          'activity.address.chatId': address.chatId,
-          ...this.pendingFilter(new Date()),
-        })
-          .sort({ createdAt: 1, _id: 1 })
-          .lean<InboundMessageRecord>();
-        if (!next || keyOf(next.activity) !== key) {
-          this.mine.delete(key); // whatever was accepted here was finished by another instance
-          return;
-        }
+        // Paced before the claim: a message left waiting stays unclaimed for whoever resumes it.
         const waitMs = this.limiter?.take(key) ?? 0;
         if (waitMs > 0) {
           this.resumeLater(key, address, waitMs);
           return;
         }
-        const id = String(next._id);
-        await this.process(id);
+        const claimed = await this.claimNext(key);
+        if (!claimed) {
+          this.mine.delete(key); // whatever was accepted here was finished by another instance
+          return;
+        }
+        const id = String(claimed._id);
+        await this.process(claimed);
         const left = this.mine.get(key);
         left?.delete(id);
         if (!left || left.size === 0) {
@@ -283,21 +276,36 @@ export class Inbox {
     this.paced.set(key, { timer, done, wake });
   }
 
-  /** Claims the message and runs its turn, retrying in place so later messages of the conversation wait. */
-  private async process(id: string): Promise<void> {
-    for (;;) {
-      const now = new Date();
-      const claimed = await this.db.InboundMessage.findOneAndUpdate(
-        { _id: id, ...this.pendingFilter(now) },
-        {
-          $set: {
-            status: 'processing',
-            lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
-          },
+  /** Claims the conversation's oldest unfinished message: found and leased in one operation. */
+  private claimNext(key: string): Promise<InboundMessageRecord | null> {
+    return this.claim({ conversationKey: key }, { createdAt: 1, _id: 1 });
+  }
+
+  private claim(
+    which: { conversationKey: string } | { _id: string },
+    sort?: Record<string, 1>,
+  ): Promise<InboundMessageRecord | null> {
+    const now = new Date();
+    return this.db.InboundMessage.findOneAndUpdate(
+      { ...which, ...this.pendingFilter(now) },
+      {
+        $set: {
+          status: 'processing',
+          lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
         },
-        { returnDocument: 'after' },
-      ).lean();
-      if (!claimed) return;
+      },
+      { ...(sort ? { sort } : {}), returnDocument: 'after' },
+    ).lean<InboundMessageRecord>();
+  }
+
+  /**
+   * Runs the turn of a message claimed by {@link claimNext}, retrying in place (claiming it again) so
+   * later messages of the conversation wait.
+   */
+  private async process(first: InboundMessageRecord): Promise<void> {
+    const id = String(first._id);
+    let claimed: InboundMessageRecord | null = first;
+    while (claimed) {
       const activity = activitySchema.parse(claimed.activity);
       const attempts = claimed.attempts + 1;
       try {
@@ -322,6 +330,7 @@ export class Inbox {
           return;
         }
         await sleep(this.opts.retryDelayMs * attempts);
+        claimed = await this.claim({ _id: id });
       }
     }
   }

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection.js';
 import { nextSequence, isDuplicateKeyError } from '../db/models/sequence.js';
-import type { OutboundMessageRecord } from '../db/models/outbound.js';
+import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outbound.js';
 import { AppError } from '../errors.js';
 import { addressSchema, conversationKey, type Address, type ChannelId } from './activity.js';
 import { replySchema, type Reply } from './replies.js';
@@ -27,6 +27,9 @@ export interface OutboxOptions {
   /** How long a claimed message stays leased to this instance while it sends. */
   leaseMs?: number;
 }
+
+/** The states of a message still to be sent (`sending`: leased, maybe by a crashed instance). */
+const UNSENT: OutboundStatus[] = ['pending', 'failed', 'sending'];
 
 /**
  * Replies are persisted first, then sent by a dispatcher: in order per conversation, with exponential
@@ -75,6 +78,8 @@ export class Outbox {
   /**
    * Persists replies for one conversation, numbered after everything already queued for it. Each reply's
    * idempotency key is `${keyBase}:${index}`, so enqueuing the same turn's replies twice stores them once.
+   * Three operations whatever the number of replies: which are stored already, one draw of as many
+   * numbers as are new, one insert.
    */
   async enqueue(
     address: Address,
@@ -83,26 +88,35 @@ export class Outbox {
     caseReference?: string,
   ): Promise<void> {
     const key = conversationKey(address);
-    for (const [index, reply] of replies.entries()) {
+    const wanted = replies.map((reply, index) => {
       const idempotencyKey = `${keyBase}:${index}`;
-      const _id = idOf(idempotencyKey);
-      if (await this.db.OutboundMessage.exists({ _id })) continue;
-      const seq = await nextSequence(this.db.Sequence, `outbox:${key}`);
+      return { reply, idempotencyKey, _id: idOf(idempotencyKey) };
+    });
+    if (wanted.length === 0) return;
+    const stored = await this.db.OutboundMessage.find({ _id: { $in: wanted.map((w) => w._id) } }, { _id: 1 })
+      .lean()
+      .then((docs) => new Set(docs.map((d) => String(d._id))));
+    const fresh = wanted.filter((w) => !stored.has(String(w._id)));
+    if (fresh.length > 0) {
+      const last = await nextSequence(this.db.Sequence, `outbox:${key}`, fresh.length);
+      const docs = fresh.map((w, i) => ({
+        _id: w._id,
+        channel: address.channel,
+        conversationKey: key,
+        address,
+        reply: w.reply,
+        idempotencyKey: w.idempotencyKey,
+        seq: last - fresh.length + 1 + i,
+        ...(caseReference ? { caseReference } : {}),
+      }));
       try {
-        await this.db.OutboundMessage.create({
-          _id,
-          channel: address.channel,
-          conversationKey: key,
-          address,
-          reply,
-          idempotencyKey,
-          seq,
-          ...(caseReference ? { caseReference } : {}),
-        });
+        await this.db.OutboundMessage.insertMany(docs, { ordered: false });
         const queue = this.local.get(key) ?? [];
-        queue.push({ seq, id: _id });
+        for (const doc of docs) queue.push({ seq: doc.seq, id: doc._id });
         this.local.set(key, queue);
       } catch (err) {
+        // The same turn enqueued at the same time elsewhere (a replay racing the original): theirs
+        // stands; the numbers drawn here are left unused, which only leaves a gap in `seq`.
         if (!isDuplicateKeyError(err)) throw err;
       }
     }
@@ -158,7 +172,7 @@ export class Outbox {
   private async scan(): Promise<void> {
     const now = new Date();
     const due = await this.db.OutboundMessage.find(
-      { status: { $in: ['pending', 'failed', 'sending'] }, nextAttemptAt: { $lte: now } },
+      { status: { $in: UNSENT }, nextAttemptAt: { $lte: now } },
       { conversationKey: 1 },
     ).lean();
     for (const key of new Set(due.map((d) => d.conversationKey))) this.dispatch(key);
@@ -202,60 +216,42 @@ export class Outbox {
 
   /**
    * Sends one conversation's unsent messages strictly in `seq` order, stopping at the first that must
-   * wait. The head comes from the database; after a send, when this instance enqueued the very next
-   * `seq` it is fetched by id, and when it enqueued nothing more the task ends without another query
-   * (what other instances enqueue is found by their kick or the periodic scan).
+   * wait. After a send, when this instance enqueued the very next `seq` it is claimed by id at once;
+   * otherwise the head comes from the database. When this instance enqueued nothing more the task
+   * ends without another query (what other instances enqueue is found by their kick or the periodic scan).
    */
   private async drainConversation(key: string): Promise<void> {
     let expected: number | undefined;
     for (;;) {
-      const queue = this.local.get(key) ?? [];
-      const mine = queue[0];
+      const mine = this.local.get(key)?.[0];
       if (expected !== undefined && mine === undefined) {
         this.local.delete(key);
         return;
       }
-      const head =
-        expected !== undefined && mine?.seq === expected
-          ? await this.db.OutboundMessage.findOne({ _id: mine.id }).lean<OutboundMessageRecord>()
-          : await this.db.OutboundMessage.findOne({
-              conversationKey: key,
-              status: { $in: ['pending', 'failed', 'sending'] },
-            })
-              .sort({ seq: 1 })
-              .lean<OutboundMessageRecord>();
-      if (!head) {
-        this.local.delete(key);
-        return;
-      }
-      if (head.status === 'sent' || head.status === 'dead') {
-        this.settled(key, head.seq);
-        expected = head.seq + 1;
-        continue;
-      }
-      const now = new Date();
-      if (head.nextAttemptAt > now) {
-        this.retryAt(key, head.nextAttemptAt);
-        return;
-      }
-      const claimed = await this.db.OutboundMessage.findOneAndUpdate(
-        {
-          _id: head._id,
-          status: { $in: ['pending', 'failed', 'sending'] },
-          $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
-        },
-        {
-          $set: {
-            status: 'sending',
-            lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
-          },
-        },
-        { returnDocument: 'after' },
-      ).lean<OutboundMessageRecord>();
+      let claimed =
+        expected !== undefined && mine?.seq === expected ? await this.claim(mine.id, new Date()) : null;
       if (!claimed) {
-        // Another instance is sending it; look again once its lease would have run out.
-        if (head.lease) this.retryAt(key, new Date(head.lease.until));
-        return;
+        const head = await this.db.OutboundMessage.findOne({
+          conversationKey: key,
+          status: { $in: UNSENT },
+        })
+          .sort({ seq: 1 })
+          .lean<OutboundMessageRecord>();
+        if (!head) {
+          this.local.delete(key);
+          return;
+        }
+        const now = new Date();
+        if (head.nextAttemptAt > now) {
+          this.retryAt(key, head.nextAttemptAt);
+          return;
+        }
+        claimed = await this.claim(head._id, now);
+        if (!claimed) {
+          // Another instance is sending it; look again once its lease would have run out.
+          if (head.lease) this.retryAt(key, new Date(head.lease.until));
+          return;
+        }
       }
       // After a failure the loop fetches the head again, finds it not yet due, and times the retry.
       const outcome = await this.sendOne(claimed);
@@ -266,6 +262,25 @@ export class Outbox {
       this.settled(key, claimed.seq);
       expected = claimed.seq + 1;
     }
+  }
+
+  /** Leases an unsent, due message to this instance for sending; null when it is not that (any more). */
+  private claim(id: Types.ObjectId, now: Date): Promise<OutboundMessageRecord | null> {
+    return this.db.OutboundMessage.findOneAndUpdate(
+      {
+        _id: id,
+        status: { $in: UNSENT },
+        nextAttemptAt: { $lte: now },
+        $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+      },
+      {
+        $set: {
+          status: 'sending',
+          lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
+        },
+      },
+      { returnDocument: 'after' },
+    ).lean<OutboundMessageRecord>();
   }
 
   /** Forgets what this instance enqueued up to `seq` in the conversation: it is sent or dead. */

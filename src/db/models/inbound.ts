@@ -12,6 +12,11 @@ export type InboundStatus = (typeof INBOUND_STATUSES)[number];
 export interface InboundMessage {
   channel: string;
   platformMessageId: string;
+  /**
+   * `channel:chatId`, so a conversation's unfinished messages are found through an index. Set by the
+   * inbox; a message stored without it (by an older version) gets it from the inbox's sweep.
+   */
+  conversationKey?: string;
   /** The parsed activity, as a plain object: the channel adapter validated it at the edge. */
   activity: Record<string, unknown>;
   status: InboundStatus;
@@ -30,6 +35,7 @@ export const inboundMessageSchema = new Schema<InboundMessage>(
   {
     channel: { type: String, required: true, match: CHANNEL_PATTERN },
     platformMessageId: { type: String, required: true },
+    conversationKey: { type: String },
     activity: { type: Schema.Types.Mixed, required: true },
     status: { type: String, enum: INBOUND_STATUSES, required: true, default: 'received' },
     lease: { type: leaseSchema },
@@ -44,4 +50,6 @@ export const inboundMessageSchema = new Schema<InboundMessage>(
 inboundMessageSchema.index({ channel: 1, platformMessageId: 1 }, { unique: true });
 // Workers pick up received messages, and processing ones whose lease expired (a crashed worker).
 inboundMessageSchema.index({ status: 1, 'lease.until': 1, createdAt: 1 });
+// A conversation's next message: its unfinished ones, oldest first.
+inboundMessageSchema.index({ conversationKey: 1, createdAt: 1 });
 inboundMessageSchema.index({ expireAt: 1 }, { expireAfterSeconds: 0 });
