@@ -163,9 +163,15 @@ export async function runLoad(opts: {
   cycleMs: number;
   quietMs: number;
   env?: Record<string, string>;
+  /** Node flags for the bot process (e.g. `--cpu-prof`). */
+  execArgv?: string[];
 }): Promise<LoadResult> {
   const fake = await startFakeTelegram(TOKEN);
-  const bot = await startBot(opts.mode, { BENCH_API_ROOT: fake.apiRoot, ...(opts.env ?? {}) });
+  const bot = await startBot(
+    opts.mode,
+    { BENCH_API_ROOT: fake.apiRoot, ...(opts.env ?? {}) },
+    { execArgv: opts.execArgv ?? [] },
+  );
   const waiting = new Map<string, (at: number) => void>();
   const lastReply = new Map<string, number>();
   watchSends(fake, (chatId, _text, at) => {
