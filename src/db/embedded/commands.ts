@@ -1,10 +1,14 @@
 import { calculateObjectSize, ObjectId, UUID } from 'bson';
-import { Aggregator, find as mingoFind, Query, update as mingoUpdate } from 'mingo';
+import { Aggregator, Context, find as mingoFind, Query, update as mingoUpdate } from 'mingo';
+import { Query as BareQuery } from 'mingo/query';
+import type { Options } from 'mingo/types';
 import type { Modifier } from 'mingo/updater';
 import { compare } from 'mingo/util';
 import { hostname } from 'node:os';
 import { CommandError, asCommandError } from './errors.js';
 import { collectionName, optArray, optBool, optDoc, optDocs, optNumber, optString } from './fields.js';
+import { compileProjection, matcher, type Matcher } from './match.js';
+import { fastUpdate } from './update-fast.js';
 import { cursorId } from './wire.js';
 import type { Cursors } from './cursors.js';
 import type { Collection, Store, WriteSet } from './store.js';
@@ -29,12 +33,37 @@ const MAX_BSON = 16 * 1024 * 1024;
 /** Mingo runs no user JavaScript ($where, $function, $accumulator): a database must not execute its clients' strings. */
 const QUERY_OPTIONS = { scriptEnabled: false } as const;
 
-function query(filter: Doc): Query {
+/**
+ * mingo's compiled options (operator table included), captured once through a custom query
+ * operator: `new Query(filter, options)` copies the ~400-operator table on every call unless it
+ * is handed options mingo compiled itself, which it then reuses. Undefined if mingo ever stops
+ * handing them over (queries then build their own, as before).
+ */
+const COMPILED_OPTIONS: Options | undefined = (() => {
+  let captured: Options | undefined;
+  const capture = Context.init().addQueryOps({
+    $__captureOptions: (_selector: string, _value: unknown, options: Options) => {
+      // Clients' filters naming it get mingo's usual answer.
+      if (captured) throw new CommandError('BadValue', 'unknown query operator $__captureOptions');
+      captured = options;
+      return () => true;
+    },
+  });
+  new Query({ x: { $__captureOptions: 1 } }, { ...QUERY_OPTIONS, context: capture });
+  return captured;
+})();
+
+function query(filter: Doc): Query | BareQuery {
   try {
-    return new Query(filter, QUERY_OPTIONS);
+    return COMPILED_OPTIONS ? new BareQuery(filter, COMPILED_OPTIONS) : new Query(filter, QUERY_OPTIONS);
   } catch (err) {
     throw asCommandError(err);
   }
+}
+
+/** A filter's matcher: compiled for the common shapes, mingo's (same answers) for the rest. */
+function filterMatcher(filter: Doc): Matcher {
+  return matcher(filter, () => query(filter));
 }
 
 /**
@@ -93,20 +122,42 @@ interface Selection {
   collation?: Doc | undefined;
 }
 
-/** Runs filter, sort, skip, limit and projection through mingo. */
+/** A count mingo's cursor and the plain loops below read alike: absent, or a whole number ≥ 0. */
+function plainCount(n: number | undefined): boolean {
+  return n === undefined || (Number.isInteger(n) && n >= 0);
+}
+
+/**
+ * Runs filter, sort, skip, limit and projection: compiled filter and plain loops when there is no
+ * collation, mingo's cursor otherwise (and for sort keys or counts the loops do not handle).
+ */
 function select(coll: Collection | undefined, sel: Selection): Doc[] {
-  let source = candidates(coll, sel.filter, collationOption(sel.collation).collation !== undefined);
+  const collation = collationOption(sel.collation);
+  let source = candidates(coll, sel.filter, collation.collation !== undefined);
   const { spec, natural } = sortSpec(sel.sort);
   if (natural === -1) source = source.slice().reverse();
-  if (spec && !sel.collation) {
-    const fast = fastSort(source, sel, spec);
-    if (fast) return fast;
+  if (!collation.collation && plainCount(sel.skip) && plainCount(sel.limit)) {
+    const m = filterMatcher(sel.filter);
+    if (spec) {
+      const fast = fastSort(source, sel, spec, m);
+      if (fast) return fast;
+    } else {
+      const skip = sel.skip ?? 0;
+      const limit = sel.limit || Infinity;
+      const picked: Doc[] = [];
+      let skipped = 0;
+      for (const doc of source) {
+        if (!m.test(doc)) continue;
+        if (skipped < skip) skipped += 1;
+        else if (picked.push(doc) >= limit) break;
+      }
+      return projectAll(picked, sel.projection);
+    }
   }
   try {
-    const cursor = mingoFind(source, sel.filter, sel.projection ?? {}, {
-      ...QUERY_OPTIONS,
-      ...collationOption(sel.collation),
-    });
+    const cursor = collation.collation
+      ? mingoFind(source, sel.filter, sel.projection ?? {}, { ...QUERY_OPTIONS, ...collation })
+      : query(sel.filter).find(source, sel.projection ?? {});
     if (spec) cursor.sort(spec);
     if (sel.skip) cursor.skip(sel.skip);
     if (sel.limit) cursor.limit(sel.limit);
@@ -121,8 +172,12 @@ function select(coll: Collection | undefined, sel: Selection): Doc[] {
  * single linear scan for `limit: 1` (the queue's claim). Arrays and sub-documents as sort keys
  * fall back to mingo, which knows MongoDB's rules for them.
  */
-function fastSort(source: Doc[], sel: Selection, spec: Record<string, 1 | -1>): Doc[] | undefined {
-  const q = query(sel.filter);
+function fastSort(
+  source: Doc[],
+  sel: Selection,
+  spec: Record<string, 1 | -1>,
+  q: Matcher,
+): Doc[] | undefined {
   const fields = Object.entries(spec);
   const paths = fields.map(([f]) => f);
   const rows: { doc: Doc; keys: unknown[] }[] = [];
@@ -150,10 +205,16 @@ function fastSort(source: Doc[], sel: Selection, spec: Record<string, 1 | -1>): 
     const end = sel.limit ? skip + sel.limit : undefined;
     picked = rows.slice(skip, end).map((r) => r.doc);
   }
-  if (!sel.projection || Object.keys(sel.projection).length === 0) return picked;
-  const projection = sel.projection;
+  return projectAll(picked, sel.projection);
+}
+
+/** Projects documents: top-level inclusions and exclusions directly, anything else through mingo. */
+function projectAll(docs: Doc[], projection: Doc | undefined): Doc[] {
+  if (!projection || Object.keys(projection).length === 0) return docs;
+  const fast = compileProjection(projection);
+  if (fast) return docs.map(fast);
   try {
-    return mingoFind(picked, {}, projection, QUERY_OPTIONS).all().filter(isDoc);
+    return query({}).find(docs, projection).all().filter(isDoc);
   } catch (err) {
     throw asCommandError(err);
   }
@@ -170,12 +231,7 @@ function collationOption(collation: Doc | undefined): {
 }
 
 function project(doc: Doc, projection: Doc | undefined): Doc {
-  if (!projection || Object.keys(projection).length === 0) return doc;
-  try {
-    return mingoFind([doc], {}, projection, QUERY_OPTIONS).all().filter(isDoc)[0] ?? doc;
-  } catch (err) {
-    throw asCommandError(err);
-  }
+  return projectAll([doc], projection)[0] ?? doc;
 }
 
 /** A deep copy of a stored document: updates work on it and swap it in, so cursors keep their snapshot. */
@@ -195,6 +251,25 @@ function cloneValue(v: unknown): unknown {
   if (isDoc(v)) return structuredCloneBson(v);
   // ObjectId, Binary, Decimal128 and friends are never mutated in place.
   return v;
+}
+
+/**
+ * `keyOf(a) === keyOf(b)` (the test for "the update changed nothing"), without rendering the
+ * parts an update copy shares with the stored document: those are the same objects.
+ */
+function sameKey(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isDoc(a) && isDoc(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (let i = 0; i < ka.length; i++) {
+      const k = ka[i] ?? '';
+      if (k !== kb[i] || !sameKey(a[k], b[k])) return false;
+    }
+    return true;
+  }
+  return keyOf(a) === keyOf(b);
 }
 
 /** Puts `_id` first, generating an ObjectId when missing, as mongod does on insert. */
@@ -287,7 +362,9 @@ function applyUpdate(
     }
     if (out['_id'] === undefined) out = { _id: before, ...out };
   } else if (isOperatorUpdate(u)) {
-    out = clone(doc);
+    // Stored documents are never changed in place: the result is a copy (or `doc` itself when
+    // nothing applies, e.g. `$setOnInsert` alone on an existing document).
+    out = doc;
     const modifier: Doc = {};
     for (const [op, expr] of Object.entries(u)) {
       if (op === '$setOnInsert') {
@@ -315,18 +392,22 @@ function applyUpdate(
           }
         }
       }
-      try {
-        // Only the positional `$` needs the filter; skipping it saves compiling the query twice.
-        const positional = Object.values(modifier).some(
-          (e) => isDoc(e) && Object.keys(e).some((p) => /(^|\.)\$(\.|$)/.test(p)),
-        );
-        mingoUpdate(out, toModifier(modifier), arrayFilters, inserting || !positional ? {} : filter, {
-          cloneMode: 'deep',
-          queryOptions: QUERY_OPTIONS,
-        });
-      } catch (err) {
-        throw asCommandError(err);
-      }
+      const fast = fastUpdate(doc, modifier);
+      if (fast) out = fast;
+      else
+        try {
+          out = clone(doc);
+          // Only the positional `$` needs the filter; skipping it saves compiling the query twice.
+          const positional = Object.values(modifier).some(
+            (e) => isDoc(e) && Object.keys(e).some((p) => /(^|\.)\$(\.|$)/.test(p)),
+          );
+          mingoUpdate(out, toModifier(modifier), arrayFilters, inserting || !positional ? {} : filter, {
+            cloneMode: 'deep',
+            queryOptions: QUERY_OPTIONS,
+          });
+        } catch (err) {
+          throw asCommandError(err);
+        }
     }
   } else {
     if (u['_id'] !== undefined && !inserting && keyOf(u['_id']) !== keyOf(before)) {
@@ -482,7 +563,7 @@ const update: Handler = (body, ctx) => {
         if (!current) continue;
         const next = applyUpdate(current, u, filter, arrayFilters, false);
         n += 1;
-        if (keyOf(next) === keyOf(current)) continue;
+        if (sameKey(next, current)) continue;
         checkSize(next);
         w.put(coll, next, true);
         nModified += 1;
@@ -574,7 +655,7 @@ const findAndModify: Handler = (body, ctx, cmd) => {
     throw new CommandError('FailedToParse', 'Update argument must be either an object or an array');
   if (current && existing) {
     const next = applyUpdate(current, u, filter, arrayFilters, false);
-    if (keyOf(next) !== keyOf(current)) {
+    if (!sameKey(next, current)) {
       checkSize(next);
       w.put(existing, next, true);
     }
@@ -918,7 +999,7 @@ const listCollections: Handler = (body, ctx) => {
           idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
         },
   );
-  const q = query(filter);
+  const q = filterMatcher(filter);
   const ns = `${ctx.db}.$cmd.listCollections`;
   return cursorReply(
     ns,
@@ -933,7 +1014,7 @@ const listCollections: Handler = (body, ctx) => {
 
 const listDatabases: Handler = (body, ctx) => {
   const nameOnly = optBool(body, 'nameOnly') ?? false;
-  const filter = query(optDoc(body, 'filter') ?? {});
+  const filter = filterMatcher(optDoc(body, 'filter') ?? {});
   let total = 0;
   const databases: Doc[] = [];
   for (const [name, colls] of ctx.store.dbs) {
