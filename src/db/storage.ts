@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
+import { Batcher } from './batch.js';
 import { isDuplicateKeyError } from './models/sequence.js';
 import type { StateItemModel } from './models/index.js';
 
@@ -38,17 +39,27 @@ export class ETagConflictError extends Error {
  * ```
  */
 export class MongoStorage implements Storage {
+  /** Reads made in the same tick (turns of many conversations at once) are one query. */
+  private readonly reads = new Batcher<string[], StoreItems>(async (requests) => {
+    const docs = await this.model.find({ _id: { $in: [...new Set(requests.flat())] } }).lean();
+    const found = new Map(docs.map((doc) => [doc._id, doc]));
+    return requests.map((keys) => {
+      const items: StoreItems = {};
+      for (const key of keys) {
+        const doc = found.get(key);
+        if (!doc) continue;
+        const parsed: unknown = JSON.parse(doc.json);
+        items[key] = { ...(isPlainObject(parsed) ? parsed : {}), eTag: doc.eTag };
+      }
+      return { ok: true, value: items };
+    });
+  });
+
   constructor(private readonly model: StateItemModel) {}
 
   async read(keys: string[]): Promise<StoreItems> {
-    const items: StoreItems = {};
-    if (keys.length === 0) return items;
-    const docs = await this.model.find({ _id: { $in: keys } }).lean();
-    for (const doc of docs) {
-      const parsed: unknown = JSON.parse(doc.json);
-      items[doc._id] = { ...(isPlainObject(parsed) ? parsed : {}), eTag: doc.eTag };
-    }
-    return items;
+    if (keys.length === 0) return {};
+    return this.reads.add(keys);
   }
 
   async write(changes: StoreItems): Promise<void> {

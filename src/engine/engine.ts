@@ -124,7 +124,7 @@ export class Engine {
     this.inbox = new Inbox(
       deps.db,
       deps.log,
-      (activity, id, attempt) => this.turn(activity, id, attempt.finalFailure),
+      (activity, id, attempt) => this.turn(activity, id, attempt),
       deps.inbox,
     );
   }
@@ -165,14 +165,18 @@ export class Engine {
           const replies = build(profile, lang);
           for (const reply of replies)
             remember(profile, { from: 'bot', text: toPlainText(reply), at: this.clock().toISOString() });
-          await this.deps.outbox.enqueue(address, replies, keyBase, caseReference);
+          await this.deps.outbox.enqueue(address, replies, keyBase, { caseReference });
           await this.conversationState.saveChanges(ctx);
         },
       ),
     );
   }
 
-  private async turn(activity: Activity, inboxId: string, finalFailure: boolean): Promise<void> {
+  private async turn(
+    activity: Activity,
+    inboxId: string,
+    { finalFailure, firstRun }: { finalFailure: boolean; firstRun: boolean },
+  ): Promise<void> {
     const { db, i18n, outbox } = this.deps;
     if (finalFailure) {
       const lang =
@@ -250,7 +254,7 @@ export class Engine {
 
     // Replies first (idempotent per inbox message), then state: a turn replayed after a crash between
     // the two re-sends nothing twice.
-    await outbox.enqueue(activity.address, replies, `turn:${inboxId}`);
+    await outbox.enqueue(activity.address, replies, `turn:${inboxId}`, { fresh: firstRun });
     if (info.outcome.erased) {
       await this.conversationState.delete(ctx);
     } else {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { acquireLease, releaseLease } from '../cases/lease.js';
+import { acquireLease } from '../cases/lease.js';
+import { Batcher, eachOf, insertEach } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
-import type { InboundMessageRecord } from '../db/models/inbound.js';
+import type { InboundMessage, InboundMessageRecord } from '../db/models/inbound.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
 import { activitySchema, conversationKey, type Activity, type Address } from './activity.js';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit.js';
@@ -24,12 +26,20 @@ export interface InboxOptions {
   rateLimit?: RateLimitOptions | false;
 }
 
-/** What the inbox runs for each accepted message; `finalAttempt` lets it apologise when giving up. */
+/**
+ * What the inbox runs for each accepted message. `finalFailure` lets it apologise when giving up;
+ * `firstRun` says no earlier attempt ever started (nothing of this turn can be stored yet).
+ */
 export type TurnHandler = (
   activity: Activity,
   inboxId: string,
-  attempt: { finalFailure: boolean },
+  attempt: { finalFailure: boolean; firstRun: boolean },
 ) => Promise<void>;
+
+/** What {@link Inbox.accept} stores (status, attempts and times are the model's defaults). */
+type NewInbound = Pick<InboundMessage, 'channel' | 'platformMessageId' | 'conversationKey' | 'activity'> & {
+  _id: Types.ObjectId;
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,6 +70,41 @@ export class Inbox {
   private readonly mine = new Map<string, Set<string>>();
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Messages accepted in the same tick (concurrent webhooks) are stored with one command. */
+  private readonly stored = new Batcher<NewInbound, true>((docs) =>
+    insertEach(
+      docs,
+      (doc) => new this.db.InboundMessage(doc).validateSync(),
+      (valid) =>
+        this.db.InboundMessage.bulkWrite(
+          valid.map((document) => ({ insertOne: { document } })),
+          { ordered: false, throwOnValidationError: true },
+        ),
+    ),
+  );
+  /** Conversation leases given up in the same tick go with one command. */
+  private readonly released = new Batcher<string, true>((keys) =>
+    eachOf(keys.length, () =>
+      this.db.Lease.bulkWrite(
+        keys.map((key) => ({ deleteOne: { filter: { key, owner: this.owner } } })),
+        { ordered: false },
+      ),
+    ),
+  );
+  /** Finished turns of the same tick are marked done with one command. */
+  private readonly finished = new Batcher<{ id: string; attempts: number }, true>((done) =>
+    eachOf(done.length, () =>
+      this.db.InboundMessage.bulkWrite(
+        done.map(({ id, attempts }) => ({
+          updateOne: {
+            filter: { _id: id },
+            update: { $set: { status: 'done', attempts }, $unset: { lease: 1, error: 1 } },
+          },
+        })),
+        { ordered: false },
+      ),
+    ),
+  );
 
   constructor(
     private readonly db: Db,
@@ -86,13 +131,15 @@ export class Inbox {
   async accept(activity: Activity): Promise<{ status: 'accepted' | 'duplicate'; id?: string }> {
     try {
       const key = conversationKey(activity.address);
-      const doc = await this.db.InboundMessage.create({
+      const _id = new Types.ObjectId();
+      await this.stored.add({
+        _id,
         channel: activity.address.channel,
         platformMessageId: activity.platformMessageId,
         conversationKey: key,
         activity,
       });
-      const id = String(doc._id);
+      const id = String(_id);
       this.mine.set(key, (this.mine.get(key) ?? new Set<string>()).add(id));
       this.schedule(key, activity.address);
       return { status: 'accepted', id };
@@ -169,7 +216,7 @@ export class Inbox {
   }
 
   private async unlease(key: string): Promise<void> {
-    await releaseLease(this.db, `inbox:${key}`, this.owner);
+    await this.released.add(`inbox:${key}`);
   }
 
   /** Unfinished messages: new, failed with attempts left, or claimed by a worker whose lease ran out. */
@@ -294,7 +341,8 @@ export class Inbox {
           lease: { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) },
         },
       },
-      { ...(sort ? { sort } : {}), returnDocument: 'after' },
+      // The document as it was before this claim: its status tells whether a turn for it ever started.
+      { ...(sort ? { sort } : {}), returnDocument: 'before' },
     ).lean<InboundMessageRecord>();
   }
 
@@ -309,11 +357,8 @@ export class Inbox {
       const activity = activitySchema.parse(claimed.activity);
       const attempts = claimed.attempts + 1;
       try {
-        await this.handler(activity, id, { finalFailure: false });
-        await this.db.InboundMessage.updateOne(
-          { _id: id },
-          { $set: { status: 'done', attempts }, $unset: { lease: 1, error: 1 } },
-        );
+        await this.handler(activity, id, { finalFailure: false, firstRun: claimed.status === 'received' });
+        await this.finished.add({ id, attempts });
         return;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -324,7 +369,7 @@ export class Inbox {
           { $set: { status: 'failed', attempts, error: message }, $unset: { lease: 1 } },
         );
         if (final) {
-          await this.handler(activity, id, { finalFailure: true }).catch((e: unknown) =>
+          await this.handler(activity, id, { finalFailure: true, firstRun: false }).catch((e: unknown) =>
             this.log.error({ err: e, inboxId: id }, 'could not tell the citizen about a failed turn'),
           );
           return;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
+import { Batcher, eachOf } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
 import { nextSequence, isDuplicateKeyError } from '../db/models/sequence.js';
 import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outbound.js';
@@ -53,6 +54,27 @@ export class Outbox {
   private readonly rerun = new Set<string>();
   /** Conversations whose head waits for a retry time, with the timer that resumes them. */
   private readonly waiting = new Map<string, NodeJS.Timeout>();
+  /** Replies sent in the same tick (many conversations at once) are marked sent with one command. */
+  private readonly marks = new Batcher<
+    { _id: Types.ObjectId; platformMessageId?: string | undefined; at: Date },
+    true
+  >((sent) =>
+    eachOf(sent.length, () =>
+      this.db.OutboundMessage.bulkWrite(
+        sent.map(({ _id, platformMessageId, at }) => ({
+          updateOne: {
+            filter: { _id },
+            update: {
+              $set: { status: 'sent', sentAt: at, ...(platformMessageId ? { platformMessageId } : {}) },
+              $unset: { lease: 1, lastError: 1 },
+              $inc: { attempts: 1 },
+            },
+          },
+        })),
+        { ordered: false },
+      ),
+    ),
+  );
   /** What this instance enqueued and has not seen settled, per conversation, in `seq` order. */
   private readonly local = new Map<string, { seq: number; id: Types.ObjectId }[]>();
 
@@ -78,24 +100,28 @@ export class Outbox {
   /**
    * Persists replies for one conversation, numbered after everything already queued for it. Each reply's
    * idempotency key is `${keyBase}:${index}`, so enqueuing the same turn's replies twice stores them once.
-   * Three operations whatever the number of replies: which are stored already, one draw of as many
-   * numbers as are new, one insert.
+   * At most three operations whatever the number of replies: which are stored already (skipped when
+   * the caller knows none can be: `fresh`, a message's first turn), one draw of as many numbers as
+   * are new, one insert.
    */
   async enqueue(
     address: Address,
     replies: readonly Reply[],
     keyBase: string,
-    caseReference?: string,
+    opts: { caseReference?: string | undefined; fresh?: boolean } = {},
   ): Promise<void> {
+    const { caseReference } = opts;
     const key = conversationKey(address);
     const wanted = replies.map((reply, index) => {
       const idempotencyKey = `${keyBase}:${index}`;
       return { reply, idempotencyKey, _id: idOf(idempotencyKey) };
     });
     if (wanted.length === 0) return;
-    const stored = await this.db.OutboundMessage.find({ _id: { $in: wanted.map((w) => w._id) } }, { _id: 1 })
-      .lean()
-      .then((docs) => new Set(docs.map((d) => String(d._id))));
+    const stored = opts.fresh
+      ? new Set<string>()
+      : await this.db.OutboundMessage.find({ _id: { $in: wanted.map((w) => w._id) } }, { _id: 1 })
+          .lean()
+          .then((docs) => new Set(docs.map((d) => String(d._id))));
     const fresh = wanted.filter((w) => !stored.has(String(w._id)));
     if (fresh.length > 0) {
       const last = await nextSequence(this.db.Sequence, `outbox:${key}`, fresh.length);
@@ -298,18 +324,7 @@ export class Outbox {
       const sender = this.senders.get(address.channel);
       if (!sender) throw new AppError('CHANNEL_UNKNOWN', [address.channel]);
       const sent = await sender.send(address, reply, msg.idempotencyKey);
-      await this.db.OutboundMessage.updateOne(
-        { _id: msg._id },
-        {
-          $set: {
-            status: 'sent',
-            sentAt: new Date(),
-            ...(sent.platformMessageId ? { platformMessageId: sent.platformMessageId } : {}),
-          },
-          $unset: { lease: 1, lastError: 1 },
-          $inc: { attempts: 1 },
-        },
-      );
+      await this.marks.add({ _id: msg._id, platformMessageId: sent.platformMessageId, at: new Date() });
       return 'sent';
     } catch (err) {
       const attempts = msg.attempts + 1;
