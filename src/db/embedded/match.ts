@@ -345,14 +345,15 @@ export function matcher(filter: Doc, slow: () => Matcher): Matcher {
 
 /**
  * A projection of top-level fields only (`{ a: 1, b: 1 }`, `{ a: 0 }`, each with or without
- * `_id: 0`), producing what mingo's `$project` produces (included fields in the projection's
- * order, then `_id`); undefined for anything else (dotted paths, operators, expressions).
+ * `_id: 0`), producing what mingo's `$project` produces (included fields in sorted order, then
+ * an `_id` not named); undefined for anything else (dotted paths, operators, expressions).
  */
 export function compileProjection(spec: Doc): ((doc: Doc) => Doc) | undefined {
   const fields: string[] = [];
   let include: boolean | undefined;
   let withId = true;
-  for (const key of Object.keys(spec)) {
+  const keys = Object.keys(spec);
+  for (const key of keys) {
     const v = spec[key];
     let on: boolean;
     if (v === 1 || v === true) on = true;
@@ -367,14 +368,18 @@ export function compileProjection(spec: Doc): ((doc: Doc) => Doc) | undefined {
     include = on;
     fields.push(key);
   }
+  // `{ _id: 1, a: 0 }` mixes inclusion and exclusion: mingo's error.
+  if (include === false && withId && '_id' in spec) return undefined;
   if (include === true || (include === undefined && withId && fields.length === 0 && '_id' in spec)) {
+    // mingo's order: the named fields sorted, then an `_id` the projection does not name.
+    const named = keys.filter((k) => k !== '_id' || withId).sort();
+    const order = withId && !keys.includes('_id') ? [...named, '_id'] : named;
     return (doc) => {
       const out: Doc = {};
-      for (const f of fields) {
+      for (const f of order) {
         const v = doc[f];
         if (v !== undefined) out[f] = v;
       }
-      if (withId && doc['_id'] !== undefined) out['_id'] = doc['_id'];
       return out;
     };
   }
