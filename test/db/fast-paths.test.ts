@@ -526,3 +526,28 @@ describe('commands with the fast paths on and off', () => {
     );
   });
 });
+
+describe('mingo queries on the shared compiled options', () => {
+  it('still refuse client JavaScript and unknown operators', async () => {
+    const ctx: CommandContext = {
+      store: new Store(),
+      cursors: new Cursors(),
+      db: 'fp',
+      connectionId: 1,
+      remote: 't',
+    };
+    await runCommand({ insert: 'c', documents: [{ _id: 1, a: 1 }] }, ctx);
+    for (const filter of [
+      { $where: 'this.a == 1' },
+      { $expr: { $function: { body: 'function() { return true; }', args: [], lang: 'js' } } },
+      { a: { $__captureOptions: 1 } },
+      { a: { $foo: 1 } },
+    ]) {
+      const reply = await runCommand({ find: 'c', filter }, ctx);
+      expect(reply['ok'], JSON.stringify(filter)).toBe(0);
+      expect(reply['code']).toBe(2);
+    }
+    const ok = await runCommand({ find: 'c', filter: { $expr: { $eq: ['$a', 1] } } }, ctx);
+    expect(ok['cursor']).toMatchObject({ firstBatch: [{ _id: 1, a: 1 }] });
+  });
+});
