@@ -551,3 +551,21 @@ describe('mingo queries on the shared compiled options', () => {
     expect(ok['cursor']).toMatchObject({ firstBatch: [{ _id: 1, a: 1 }] });
   });
 });
+
+describe('findAndModify with an invalid projection', () => {
+  it('answers the error and changes nothing', async () => {
+    const store = new Store();
+    const ctx: CommandContext = { store, cursors: new Cursors(), db: 'fp', connectionId: 1, remote: 't' };
+    await runCommand({ insert: 'c', documents: [{ _id: 1, a: 1, b: 1 }] }, ctx);
+    const fields = { a: 1, b: 0 };
+    for (const cmd of [
+      { findAndModify: 'c', query: { _id: 1 }, update: { $set: { a: 2 } }, fields },
+      { findAndModify: 'c', query: { _id: 2 }, update: { $set: { a: 2 } }, upsert: true, new: true, fields },
+      { findAndModify: 'c', query: { _id: 1 }, remove: true, fields },
+    ]) {
+      const reply = await runCommand(cmd, ctx);
+      expect(reply['ok']).toBe(0);
+    }
+    expect([...(store.get('fp', 'c')?.docs.values() ?? [])]).toEqual([{ _id: 1, a: 1, b: 1 }]);
+  });
+});

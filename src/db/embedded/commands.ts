@@ -662,31 +662,31 @@ const findAndModify: Handler = (body, ctx, cmd) => {
   const current = target && existing ? existing.docs.get(keyOf(target['_id'])) : undefined;
   if (remove) {
     if (!current || !existing) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
+    // Projected before writing: a projection error must not leave an unjournaled change in memory.
+    const value = project(current, fields);
     w.remove(existing, current);
-    return committed(w, { lastErrorObject: { n: 1 }, value: project(current, fields), ok: 1 });
+    return committed(w, { lastErrorObject: { n: 1 }, value, ok: 1 });
   }
   if (u === undefined)
     throw new CommandError('FailedToParse', 'Update argument must be either an object or an array');
   if (current && existing) {
     const next = applyUpdate(current, u, filter, arrayFilters, false);
+    const value = project(returnNew ? next : current, fields);
     if (!sameKey(next, current)) {
       checkSize(next);
       w.put(existing, next, true);
     }
-    return committed(w, {
-      lastErrorObject: { n: 1, updatedExisting: true },
-      value: project(returnNew ? next : current, fields),
-      ok: 1,
-    });
+    return committed(w, { lastErrorObject: { n: 1, updatedExisting: true }, value, ok: 1 });
   }
   if (!upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
   const doc = applyUpdate(upsertSeed(filter), u, filter, arrayFilters, true);
   checkSize(doc);
+  const value = returnNew ? project(doc, fields) : null;
   const { coll } = w.collection(ctx.db, name);
   w.put(coll, doc, false);
   return committed(w, {
     lastErrorObject: { n: 1, updatedExisting: false, upserted: doc['_id'] },
-    value: returnNew ? project(doc, fields) : null,
+    value,
     ok: 1,
   });
 };
