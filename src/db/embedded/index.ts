@@ -153,7 +153,7 @@ function errorFromData(data: ErrorData): Error {
   return err;
 }
 
-function describe(err: unknown): string {
+function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -220,7 +220,7 @@ async function startInWorker(opts: EmbeddedMongoOptions, log: (msg: string) => v
     state = 'gone';
     if (was === 'closing' || was === 'starting') return;
     const err = crash ?? new Error(`embedded database thread exited unexpectedly with code ${String(code)}`);
-    log(`embedded database thread stopped: ${describe(err)}`);
+    log(`embedded database thread stopped: ${messageOf(err)}`);
     opts.onCrash?.(err);
   });
 
