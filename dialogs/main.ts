@@ -65,8 +65,9 @@ export class MainDialog extends ComponentDialog {
   private async acknowledgePrivacy(ctx: TurnContext): Promise<void> {
     const info = turnInfo(ctx);
     const shownAt = info.profile.privacyNoticeAt;
-    if (shownAt === undefined || shownAt === info.now.toISOString()) return;
+    if (shownAt === undefined || shownAt === info.now.toISOString() || info.profile.privacyAckAt) return;
     await info.services.acknowledgePrivacy(info.citizenId, info.now);
+    info.profile.privacyAckAt = info.now.toISOString();
   }
 
   private async interrupt(inner: DialogContext): Promise<DialogTurnResult | undefined> {

@@ -80,15 +80,15 @@ export async function eachOf(count: number, write: () => Promise<unknown>): Prom
 
 /**
  * Inserts documents with one command (`insert`, an unordered bulk write), each checked first
- * (`check`, the schema's validation): an invalid or duplicate document fails alone, where mongoose's
+ * (`check` resolves with the document's validation error, or undefined): an invalid or duplicate document fails alone, where mongoose's
  * unordered bulk insert would skip an invalid one silently.
  */
 export async function insertEach<T>(
   docs: T[],
-  check: (doc: T) => unknown,
+  check: (doc: T) => Promise<unknown>,
   insert: (valid: T[]) => Promise<unknown>,
 ): Promise<Outcome<true>[]> {
-  const invalid = docs.map(check);
+  const invalid = await Promise.all(docs.map(check));
   const valid = docs.filter((_, i) => invalid[i] === undefined);
   const written = valid.length === 0 ? [] : await eachOf(valid.length, () => insert(valid));
   let next = 0;

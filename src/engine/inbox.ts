@@ -74,7 +74,11 @@ export class Inbox {
   private readonly stored = new Batcher<NewInbound, true>((docs) =>
     insertEach(
       docs,
-      (doc) => new this.db.InboundMessage(doc).validateSync(),
+      (doc) =>
+        new this.db.InboundMessage(doc).validate().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
       (valid) =>
         this.db.InboundMessage.bulkWrite(
           valid.map((document) => ({ insertOne: { document } })),

@@ -31,6 +31,8 @@ export interface OutboxOptions {
 
 /** The states of a message still to be sent (`sending`: leased, maybe by a crashed instance). */
 const UNSENT: OutboundStatus[] = ['pending', 'failed', 'sending'];
+/** Conversations whose settled `seq` is remembered (beyond, the oldest is forgotten: one more query). */
+const MAX_REMEMBERED = 50_000;
 
 /**
  * Replies are persisted first, then sent by a dispatcher: in order per conversation, with exponential
@@ -77,6 +79,12 @@ export class Outbox {
   );
   /** What this instance enqueued and has not seen settled, per conversation, in `seq` order. */
   private readonly local = new Map<string, { seq: number; id: Types.ObjectId }[]>();
+  /**
+   * Per conversation, a `seq` up to which every message is known sent or dead (a head query saw
+   * nothing older unsent, then this instance settled the ones after it in turn). When this instance's
+   * next message is the one right after, it is the head: it is claimed without asking the database.
+   */
+  private readonly settledThrough = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -247,7 +255,10 @@ export class Outbox {
    * ends without another query (what other instances enqueue is found by their kick or the periodic scan).
    */
   private async drainConversation(key: string): Promise<void> {
-    let expected: number | undefined;
+    const known = this.settledThrough.get(key);
+    // The first message may skip the head query only when it is this instance's and follows `known`.
+    let expected: number | undefined =
+      known !== undefined && this.local.get(key)?.[0]?.seq === known + 1 ? known + 1 : undefined;
     for (;;) {
       const mine = this.local.get(key)?.[0];
       if (expected !== undefined && mine === undefined) {
@@ -267,6 +278,7 @@ export class Outbox {
           this.local.delete(key);
           return;
         }
+        this.remember(key, head.seq - 1);
         const now = new Date();
         if (head.nextAttemptAt > now) {
           this.retryAt(key, head.nextAttemptAt);
@@ -309,8 +321,19 @@ export class Outbox {
     ).lean<OutboundMessageRecord>();
   }
 
+  /** Records that everything up to `seq` is settled, keeping the most recently active conversations. */
+  private remember(key: string, seq: number): void {
+    this.settledThrough.delete(key);
+    this.settledThrough.set(key, seq);
+    if (this.settledThrough.size > MAX_REMEMBERED) {
+      const oldest = this.settledThrough.keys().next();
+      if (!oldest.done) this.settledThrough.delete(oldest.value);
+    }
+  }
+
   /** Forgets what this instance enqueued up to `seq` in the conversation: it is sent or dead. */
   private settled(key: string, seq: number): void {
+    if (this.settledThrough.get(key) === seq - 1) this.remember(key, seq);
     const queue = this.local.get(key);
     if (!queue) return;
     while (queue[0] !== undefined && queue[0].seq <= seq) queue.shift();

@@ -24,6 +24,8 @@ export interface Profile {
   awaitingRating?: string;
   /** When the privacy notice was shown in this conversation. */
   privacyNoticeAt?: string;
+  /** When the citizen carried on after the notice (recorded on the citizen once; not asked again). */
+  privacyAckAt?: string;
   /** The recent conversation, bounded. */
   transcript: TranscriptLine[];
 }
