@@ -56,7 +56,9 @@ export class Batcher<I, R> {
 
 /**
  * Runs a bulk write of independent operations (`ordered: false`) and tells each operation's fate:
- * the ones the server refused (a duplicate key, say) get their own error, the others succeed.
+ * the ones refused (a duplicate key, a document failing the schema) get their own error, the others
+ * succeed. Mongoose reports a bulk write that met validation errors with a `results` array, one entry
+ * per operation (null when it went through); the driver alone reports `writeErrors` by index.
  */
 export async function eachOf(count: number, write: () => Promise<unknown>): Promise<Outcome<true>[]> {
   const all = (): Outcome<true>[] => Array.from({ length: count }, () => ({ ok: true, value: true }));
@@ -64,6 +66,13 @@ export async function eachOf(count: number, write: () => Promise<unknown>): Prom
     await write();
     return all();
   } catch (err) {
+    const results: unknown =
+      typeof err === 'object' && err !== null && 'results' in err ? err.results : undefined;
+    if (Array.isArray(results) && results.length === count) {
+      return results.map((r: unknown): Outcome<true> =>
+        r === null || r === undefined ? { ok: true, value: true } : { ok: false, error: r },
+      );
+    }
     if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
     const refused = [err.writeErrors].flat();
     if (refused.length === 0) throw err;
@@ -76,24 +85,4 @@ export async function eachOf(count: number, write: () => Promise<unknown>): Prom
     }
     return outcomes;
   }
-}
-
-/**
- * Inserts documents with one command (`insert`, an unordered bulk write), each checked first
- * (`check` resolves with the document's validation error, or undefined): an invalid or duplicate document fails alone, where mongoose's
- * unordered bulk insert would skip an invalid one silently.
- */
-export async function insertEach<T>(
-  docs: T[],
-  check: (doc: T) => Promise<unknown>,
-  insert: (valid: T[]) => Promise<unknown>,
-): Promise<Outcome<true>[]> {
-  const invalid = await Promise.all(docs.map(check));
-  const valid = docs.filter((_, i) => invalid[i] === undefined);
-  const written = valid.length === 0 ? [] : await eachOf(valid.length, () => insert(valid));
-  let next = 0;
-  return invalid.map((error): Outcome<true> => {
-    if (error !== undefined) return { ok: false, error };
-    return written[next++] ?? { ok: false, error: new Error('bulk insert lost an outcome') };
-  });
 }

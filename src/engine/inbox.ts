@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { acquireLease } from '../cases/lease.js';
-import { Batcher, eachOf, insertEach } from '../db/batch.js';
+import { Batcher, eachOf } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
 import type { InboundMessage, InboundMessageRecord } from '../db/models/inbound.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
@@ -72,18 +72,13 @@ export class Inbox {
   private polling = false;
   /** Messages accepted in the same tick (concurrent webhooks) are stored with one command. */
   private readonly stored = new Batcher<NewInbound, true>((docs) =>
-    insertEach(
-      docs,
-      (doc) =>
-        new this.db.InboundMessage(doc).validate().then(
-          () => undefined,
-          (err: unknown) => err,
-        ),
-      (valid) =>
-        this.db.InboundMessage.bulkWrite(
-          valid.map((document) => ({ insertOne: { document } })),
-          { ordered: false, throwOnValidationError: true },
-        ),
+    eachOf(docs.length, () =>
+      this.db.InboundMessage.bulkWrite(
+        docs.map((document) => ({ insertOne: { document } })),
+        // Unordered: a duplicate or invalid message fails alone; `throwOnValidationError` because
+        // mongoose would otherwise leave an invalid one out silently.
+        { ordered: false, throwOnValidationError: true },
+      ),
     ),
   );
   /** Conversation leases given up in the same tick go with one command. */

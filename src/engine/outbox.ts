@@ -133,7 +133,10 @@ export class Outbox {
     const fresh = wanted.filter((w) => !stored.has(String(w._id)));
     if (fresh.length > 0) {
       const last = await nextSequence(this.db.Sequence, `outbox:${key}`, fresh.length);
-      const docs = fresh.map((w, i) => ({
+      const now = new Date();
+      // Written as they are (`lean`: no hydration or validation, the costliest part of an insert under
+      // load), so every field the schema would default is set here, typed against the model.
+      const docs = fresh.map((w, i): OutboundMessageRecord => ({
         _id: w._id,
         channel: address.channel,
         conversationKey: key,
@@ -141,10 +144,15 @@ export class Outbox {
         reply: w.reply,
         idempotencyKey: w.idempotencyKey,
         seq: last - fresh.length + 1 + i,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+        updatedAt: now,
         ...(caseReference ? { caseReference } : {}),
       }));
       try {
-        await this.db.OutboundMessage.insertMany(docs, { ordered: false });
+        await this.db.OutboundMessage.insertMany(docs, { ordered: false, lean: true });
         const queue = this.local.get(key) ?? [];
         for (const doc of docs) queue.push({ seq: doc.seq, id: doc._id });
         this.local.set(key, queue);
