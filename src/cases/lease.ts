@@ -1,4 +1,5 @@
 import type { Models } from '../db/models/index.js';
+import { eachOf } from '../db/batch.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
 
 /**
@@ -36,6 +37,39 @@ export async function acquireLease(
     if (isDuplicateKeyError(err)) return false;
     throw err;
   }
+}
+
+/**
+ * {@link acquireLease} for many keys in one command: each key's upsert either takes (or renews) the
+ * lease, or collides with another holder's document (E11000), so no read is needed. Resolves, per
+ * key in order, whether `owner` now holds it.
+ */
+export async function acquireLeases(
+  db: Pick<Models, 'Lease'>,
+  keys: readonly string[],
+  owner: string,
+  ttlMs: number,
+  now: Date = new Date(),
+): Promise<boolean[]> {
+  if (keys.length === 0) return [];
+  const until = new Date(now.getTime() + ttlMs);
+  const outcomes = await eachOf(keys.length, () =>
+    db.Lease.bulkWrite(
+      keys.map((key) => ({
+        updateOne: {
+          filter: { key, $or: [{ owner }, { until: { $lte: now } }] },
+          update: { $set: { owner, until } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    ),
+  );
+  return outcomes.map((outcome) => {
+    if (outcome.ok) return true;
+    if (isDuplicateKeyError(outcome.error)) return false;
+    throw outcome.error;
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { acquireLease } from '../cases/lease.js';
+import { acquireLeases } from '../cases/lease.js';
 import { Batcher, eachOf } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
 import type { InboundMessage, InboundMessageRecord } from '../db/models/inbound.js';
@@ -80,6 +80,13 @@ export class Inbox {
         { ordered: false, throwOnValidationError: true },
       ),
     ),
+  );
+  /** Conversation leases taken in the same tick are taken with one command. */
+  private readonly leases = new Batcher<string, boolean>(async (keys) =>
+    (await acquireLeases(this.db, keys, this.owner, this.opts.leaseMs)).map((held) => ({
+      ok: true,
+      value: held,
+    })),
   );
   /** Conversation leases given up in the same tick go with one command. */
   private readonly released = new Batcher<string, true>((keys) =>
@@ -211,7 +218,7 @@ export class Inbox {
   }
 
   private lease(key: string): Promise<boolean> {
-    return acquireLease(this.db, `inbox:${key}`, this.owner, this.opts.leaseMs);
+    return this.leases.add(`inbox:${key}`);
   }
 
   private async unlease(key: string): Promise<void> {

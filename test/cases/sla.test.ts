@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   acquireLease,
+  acquireLeases,
   claimCase,
   claimNext,
   createCase,
@@ -101,6 +102,26 @@ describe('leases', () => {
     expect(await releaseLease(t.db, 'job', 'app-1')).toBe(false);
     expect(await releaseLease(t.db, 'job', 'app-2')).toBe(true);
     expect(await acquireLease(t.db, 'job', 'app-1', 1000, new Date(t0.getTime() + 1903))).toBe(true);
+  });
+
+  it('are taken many at a time with the same rules, each key answering for itself', async () => {
+    expect(await acquireLease(t.db, 'many-held', 'app-2', 1000, t0)).toBe(true);
+    expect(await acquireLease(t.db, 'many-expired', 'app-2', 1000, t0)).toBe(true);
+    expect(await acquireLease(t.db, 'many-mine', 'app-1', 1000, t0)).toBe(true);
+    const at = new Date(t0.getTime() + 500);
+    await t.db.Lease.updateOne({ key: 'many-expired' }, { $set: { until: at } });
+    expect(
+      await acquireLeases(t.db, ['many-held', 'many-new', 'many-expired', 'many-mine'], 'app-1', 1000, at),
+    ).toEqual([false, true, true, true]);
+    const holders = await t.db.Lease.find({ key: /^many-/ })
+      .sort({ key: 1 })
+      .lean();
+    expect(holders.map((l) => [l.key, l.owner])).toEqual([
+      ['many-expired', 'app-1'],
+      ['many-held', 'app-2'],
+      ['many-mine', 'app-1'],
+      ['many-new', 'app-1'],
+    ]);
   });
 
   it('go to exactly one of many instances racing for them over separate connections', async () => {
