@@ -207,12 +207,15 @@ export class Engine {
     const replies: Reply[] = [];
     ctx.turnState.set(REPLIES, replies);
 
+    const profile = await this.profileState.get(ctx, newProfile());
+    const text = activity.text?.trim() ?? '';
+    const lang = this.pickLanguage(text, profile, activity.localeHint);
     const citizen = await db.Citizen.findOneAndUpdate(
       { channel: activity.address.channel, channelUserId: activity.address.userId },
       {
         // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
-        $set: { address: activity.address, lastSeenAt: now, lastInboundAt: activity.at },
-        $setOnInsert: { lang: 'en', contactConsent: false },
+        $set: { address: activity.address, lastSeenAt: now, lastInboundAt: activity.at, lang },
+        $setOnInsert: { contactConsent: false },
         $unset: { erasedAt: 1 },
       },
       { upsert: true, returnDocument: 'after' },
@@ -220,9 +223,6 @@ export class Engine {
     if (!citizen) throw new Error('citizen upsert returned nothing');
     const citizenId = String(citizen._id);
 
-    const profile = await this.profileState.get(ctx, newProfile());
-    const text = activity.text?.trim() ?? '';
-    const lang = this.pickLanguage(text, profile, activity.localeHint);
     const nlu: Classification = text
       ? this.deps.nlu.classify(text, { lang })
       : { text, intent: NONE, score: 0, lang, references: [] };
@@ -258,6 +258,7 @@ export class Engine {
     if (info.outcome.erased) {
       await this.conversationState.delete(ctx);
     } else {
+      // The dialogs may have changed it (the citizen chose a language).
       if (citizen.lang !== info.lang)
         await db.Citizen.updateOne({ _id: citizen._id }, { $set: { lang: info.lang } });
       await this.conversationState.saveChanges(ctx);
