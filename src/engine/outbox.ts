@@ -31,6 +31,13 @@ export interface OutboxOptions {
 
 /** The states of a message still to be sent (`sending`: leased, maybe by a crashed instance). */
 const UNSENT: OutboundStatus[] = ['pending', 'failed', 'sending'];
+/** A reply this instance enqueued: its place, and while it was never tried, the stored document. */
+interface LocalEntry {
+  seq: number;
+  id: Types.ObjectId;
+  stored?: OutboundMessageRecord | undefined;
+}
+
 /** Conversations whose settled `seq` is remembered (beyond, the oldest is forgotten: one more query). */
 const MAX_REMEMBERED = 50_000;
 
@@ -77,8 +84,42 @@ export class Outbox {
       ),
     ),
   );
+  /**
+   * Claims of the same tick (many conversations' next replies at once) in one command. Each is the
+   * same conditional update as {@link claim}; when fewer matched than were asked, the messages are
+   * read back to see which carry this batch's lease.
+   */
+  private readonly claims = new Batcher<{ id: Types.ObjectId; now: Date }, boolean>(async (asked) => {
+    const now = asked.reduce((latest, a) => (a.now > latest ? a.now : latest), new Date(0));
+    const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
+    const result = await this.db.OutboundMessage.bulkWrite(
+      asked.map(({ id }) => ({
+        updateOne: {
+          filter: {
+            _id: id,
+            status: { $in: UNSENT },
+            nextAttemptAt: { $lte: now },
+            $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+          },
+          update: { $set: { status: 'sending', lease } },
+        },
+      })),
+      { ordered: false },
+    );
+    if (result.matchedCount === asked.length) return asked.map(() => ({ ok: true, value: true }));
+    const docs = await this.db.OutboundMessage.find(
+      { _id: { $in: asked.map((a) => a.id) } },
+      { lease: 1 },
+    ).lean<Pick<OutboundMessageRecord, '_id' | 'lease'>[]>();
+    const ours = new Set(
+      docs
+        .filter((d) => d.lease?.owner === lease.owner && d.lease.until.getTime() === lease.until.getTime())
+        .map((d) => String(d._id)),
+    );
+    return asked.map(({ id }) => ({ ok: true, value: ours.has(String(id)) }));
+  });
   /** What this instance enqueued and has not seen settled, per conversation, in `seq` order. */
-  private readonly local = new Map<string, { seq: number; id: Types.ObjectId }[]>();
+  private readonly local = new Map<string, LocalEntry[]>();
   /**
    * Per conversation, a `seq` up to which every message is known sent or dead (a head query saw
    * nothing older unsent, then this instance settled the ones after it in turn). When this instance's
@@ -154,7 +195,7 @@ export class Outbox {
       try {
         await this.db.OutboundMessage.insertMany(docs, { ordered: false, lean: true });
         const queue = this.local.get(key) ?? [];
-        for (const doc of docs) queue.push({ seq: doc.seq, id: doc._id });
+        for (const doc of docs) queue.push({ seq: doc.seq, id: doc._id, stored: doc });
         this.local.set(key, queue);
       } catch (err) {
         // The same turn enqueued at the same time elsewhere (a replay racing the original): theirs
@@ -274,7 +315,7 @@ export class Outbox {
         return;
       }
       let claimed =
-        expected !== undefined && mine?.seq === expected ? await this.claim(mine.id, new Date()) : null;
+        expected !== undefined && mine?.seq === expected ? await this.claimMine(mine, new Date()) : null;
       if (!claimed) {
         const head = await this.db.OutboundMessage.findOne({
           conversationKey: key,
@@ -302,12 +343,24 @@ export class Outbox {
       // After a failure the loop fetches the head again, finds it not yet due, and times the retry.
       const outcome = await this.sendOne(claimed);
       if (outcome === 'failed') {
+        // Its attempts changed: from now on it is claimed from the database, not from memory.
+        if (mine?.id.equals(claimed._id)) mine.stored = undefined;
         expected = undefined;
         continue;
       }
       this.settled(key, claimed.seq);
       expected = claimed.seq + 1;
     }
+  }
+
+  /**
+   * Claims a message this instance enqueued: when it is still as stored (never tried), through the
+   * batched claim, which needs no read since the message is in memory; otherwise as any other.
+   */
+  private async claimMine(mine: LocalEntry, now: Date): Promise<OutboundMessageRecord | null> {
+    const stored = mine.stored;
+    if (!stored) return this.claim(mine.id, now);
+    return (await this.claims.add({ id: mine.id, now })) ? stored : null;
   }
 
   /** Leases an unsent, due message to this instance for sending; null when it is not that (any more). */

@@ -82,6 +82,26 @@ describe('outbox', () => {
     expect(dead?.lastError).toContain('window closed');
   });
 
+  it('retries a failing reply with back-off, dead-letters it after maxAttempts, then sends the next', async () => {
+    let tries = 0;
+    const sender = platform((reply) => {
+      if (reply.kind === 'text' && reply.text === 'flaky') {
+        tries += 1;
+        throw new AppError('CHANNEL_SEND_FAILED', ['test', 'HTTP 500']);
+      }
+    });
+    const outbox = new Outbox(db, log, { baseDelayMs: 5, pollMs: 10, maxAttempts: 3 });
+    outbox.register('test', sender);
+    outbox.start();
+    await outbox.enqueue(address('flaky'), [text('flaky'), text('next')], 'k-flaky');
+    await drained(outbox, () => sender.got.includes('next'));
+    await outbox.stop();
+    expect(tries).toBe(3);
+    const dead = await db.OutboundMessage.findOne({ conversationKey: 'test:flaky', status: 'dead' }).lean();
+    expect(dead?.attempts).toBe(3);
+    expect(dead?.lastError).toContain('HTTP 500');
+  });
+
   it("waits at least the platform's retry-after before trying again", async () => {
     const sender = platform((_reply, call) => {
       if (call === 1) throw new AppError('CHANNEL_SEND_FAILED', ['test', '429'], { retryAfterMs: 60_000 });
