@@ -55,6 +55,27 @@ export class MongoStorage implements Storage {
     });
   });
 
+  /**
+   * eTag-checked writes of the same tick (turns of many conversations ending at once) in one command.
+   * When fewer matched than were sent, each item's stored eTag tells whether its write landed (every
+   * write sets a fresh random eTag).
+   */
+  private readonly checkedWrites = new Batcher<
+    { key: string; expected: string; next: StateVersion },
+    boolean
+  >(async (writes) => {
+    const result = await this.model.bulkWrite(
+      writes.map(({ key, expected, next }) => ({
+        updateOne: { filter: { _id: key, eTag: expected }, update: { $set: next } },
+      })),
+      { ordered: false },
+    );
+    if (result.matchedCount === writes.length) return writes.map(() => ({ ok: true, value: true }));
+    const docs = await this.model.find({ _id: { $in: writes.map((w) => w.key) } }, { eTag: 1 }).lean();
+    const stored = new Map(docs.map((doc) => [doc._id, doc.eTag]));
+    return writes.map(({ key, next }) => ({ ok: true, value: stored.get(key) === next.eTag }));
+  });
+
   constructor(private readonly model: StateItemModel) {}
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -69,8 +90,7 @@ export class MongoStorage implements Storage {
       const { eTag: expected, ...rest } = value;
       const next = { eTag: randomUUID(), json: JSON.stringify(rest), updatedAt: new Date() };
       if (typeof expected === 'string' && expected !== '*' && expected !== '') {
-        const result = await this.model.updateOne({ _id: key, eTag: expected }, { $set: next });
-        if (result.matchedCount === 0) throw new ETagConflictError(key);
+        if (!(await this.checkedWrites.add({ key, expected, next }))) throw new ETagConflictError(key);
       } else {
         await this.overwrite(key, next);
       }
@@ -82,7 +102,7 @@ export class MongoStorage implements Storage {
     await this.model.deleteMany({ _id: { $in: keys } });
   }
 
-  private async overwrite(key: string, next: { eTag: string; json: string; updatedAt: Date }): Promise<void> {
+  private async overwrite(key: string, next: StateVersion): Promise<void> {
     try {
       await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true });
     } catch (err) {
@@ -92,6 +112,13 @@ export class MongoStorage implements Storage {
       await this.model.updateOne({ _id: key }, { $set: next });
     }
   }
+}
+
+/** What one write stores for a key. */
+interface StateVersion {
+  eTag: string;
+  json: string;
+  updatedAt: Date;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
