@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { Batcher, eachOf } from '../db/batch.js';
+import { Batcher, eachOf, type Outcome } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
-import { nextSequence, isDuplicateKeyError } from '../db/models/sequence.js';
 import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outbound.js';
 import { AppError } from '../errors.js';
 import { addressSchema, conversationKey, type Address, type ChannelId } from './activity.js';
@@ -31,6 +30,9 @@ export interface OutboxOptions {
 
 /** The states of a message still to be sent (`sending`: leased, maybe by a crashed instance). */
 const UNSENT: OutboundStatus[] = ['pending', 'failed', 'sending'];
+/** A reply about to be stored, before its number is drawn. */
+type Unnumbered = Omit<OutboundMessageRecord, 'seq'>;
+
 /** A reply this instance enqueued: its place, and while it was never tried, the stored document. */
 interface LocalEntry {
   seq: number;
@@ -84,6 +86,56 @@ export class Outbox {
       ),
     ),
   );
+  /**
+   * New replies of the same tick (turns of many conversations ending at once), numbered and inserted
+   * in three commands whatever their number: one `$inc` per conversation's counter, one read of the
+   * counters, one insert. A conversation's replies are only ever enqueued under its lease, so nobody
+   * else moves its counter in between; if that were broken, the unique (conversationKey, seq) index
+   * refuses the insert and the turn is retried. Resolves, per turn, with its replies as stored (a reply
+   * already stored, by a replayed turn racing this one, is left out).
+   */
+  private readonly stores = new Batcher<Unnumbered[], OutboundMessageRecord[]>(async (turns) => {
+    const counter = (doc: Unnumbered): string => `outbox:${doc.conversationKey}`;
+    const drawn = new Map<string, number>();
+    for (const doc of turns.flat()) drawn.set(counter(doc), (drawn.get(counter(doc)) ?? 0) + 1);
+    await this.db.Sequence.bulkWrite(
+      [...drawn].map(([name, count]) => ({
+        updateOne: { filter: { _id: name }, update: { $inc: { value: count } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+    const counters = await this.db.Sequence.find({ _id: { $in: [...drawn.keys()] } }).lean();
+    const nextSeq = new Map(counters.map((c) => [c._id, c.value - (drawn.get(c._id) ?? 0) + 1]));
+    const numbered = turns.map((docs) =>
+      docs.map((doc): OutboundMessageRecord => {
+        const seq = nextSeq.get(counter(doc));
+        if (seq === undefined) throw new Error(`sequence ${counter(doc)} missing after its increment`);
+        nextSeq.set(counter(doc), seq + 1);
+        return { ...doc, seq };
+      }),
+    );
+    const all = numbered.flat();
+    const outcomes = await eachOf(all.length, () =>
+      this.db.OutboundMessage.collection.insertMany(all, { ordered: false }),
+    );
+    const refused = all.filter((_, i) => outcomes[i]?.ok === false);
+    // A refused reply whose `_id` (its idempotency key) is stored was enqueued by a replay: fine.
+    const there = new Set(
+      refused.length === 0
+        ? []
+        : (
+            await this.db.OutboundMessage.find({ _id: { $in: refused.map((d) => d._id) } }, { _id: 1 }).lean()
+          ).map((d) => String(d._id)),
+    );
+    let at = 0;
+    return numbered.map((docs): Outcome<OutboundMessageRecord[]> => {
+      const mine = docs.map((doc) => ({ doc, outcome: outcomes[at++] }));
+      const lost = mine.find(({ doc, outcome }) => outcome?.ok === false && !there.has(String(doc._id)));
+      if (lost?.outcome?.ok === false) return { ok: false, error: lost.outcome.error };
+      return { ok: true, value: mine.filter(({ outcome }) => outcome?.ok === true).map(({ doc }) => doc) };
+    });
+  });
+
   /**
    * Claims of the same tick (many conversations' next replies at once) in one command. Each is the
    * same conditional update as {@link claim}; when fewer matched than were asked, the messages are
@@ -173,18 +225,16 @@ export class Outbox {
           .then((docs) => new Set(docs.map((d) => String(d._id))));
     const fresh = wanted.filter((w) => !stored.has(String(w._id)));
     if (fresh.length > 0) {
-      const last = await nextSequence(this.db.Sequence, `outbox:${key}`, fresh.length);
       const now = new Date();
-      // Written as they are (`lean`: no hydration or validation, the costliest part of an insert under
-      // load), so every field the schema would default is set here, typed against the model.
-      const docs = fresh.map((w, i): OutboundMessageRecord => ({
+      // Written as they are (no hydration or validation, the costliest part of an insert under load),
+      // so every field the schema would default is set here, typed against the model.
+      const docs = fresh.map((w): Unnumbered => ({
         _id: w._id,
         channel: address.channel,
         conversationKey: key,
         address,
         reply: w.reply,
         idempotencyKey: w.idempotencyKey,
-        seq: last - fresh.length + 1 + i,
         status: 'pending',
         attempts: 0,
         nextAttemptAt: now,
@@ -192,16 +242,10 @@ export class Outbox {
         updatedAt: now,
         ...(caseReference ? { caseReference } : {}),
       }));
-      try {
-        await this.db.OutboundMessage.insertMany(docs, { ordered: false, lean: true });
-        const queue = this.local.get(key) ?? [];
-        for (const doc of docs) queue.push({ seq: doc.seq, id: doc._id, stored: doc });
-        this.local.set(key, queue);
-      } catch (err) {
-        // The same turn enqueued at the same time elsewhere (a replay racing the original): theirs
-        // stands; the numbers drawn here are left unused, which only leaves a gap in `seq`.
-        if (!isDuplicateKeyError(err)) throw err;
-      }
+      const numbered = await this.stores.add(docs);
+      const queue = this.local.get(key) ?? [];
+      for (const doc of numbered) queue.push({ seq: doc.seq, id: doc._id, stored: doc });
+      this.local.set(key, queue);
     }
     this.kick(key);
   }

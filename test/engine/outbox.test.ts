@@ -65,6 +65,24 @@ describe('outbox', () => {
     );
   });
 
+  it('stores and sends once a turn enqueued twice at the same moment, and numbers the next turn after it', async () => {
+    const sender = platform(() => undefined);
+    const outbox = new Outbox(db, log, { baseDelayMs: 5, pollMs: 10 });
+    outbox.register('test', sender);
+    outbox.start();
+    await Promise.all([
+      outbox.enqueue(address('race'), [text('a'), text('b')], 'k-race'),
+      outbox.enqueue(address('race'), [text('a'), text('b')], 'k-race'),
+      outbox.enqueue(address('other'), [text('x')], 'k-other'),
+    ]);
+    await outbox.enqueue(address('race'), [text('c')], 'k-race-2');
+    await drained(outbox, () => sender.got.includes('c') && sender.got.includes('x'));
+    await outbox.stop();
+    expect(sender.got.filter((t) => t !== 'x')).toEqual(['a', 'b', 'c']);
+    const stored = await db.OutboundMessage.find({ conversationKey: 'test:race' }).sort({ seq: 1 }).lean();
+    expect(stored.map((m) => m.reply['text'])).toEqual(['a', 'b', 'c']);
+  });
+
   it('dead-letters a permanently refused reply at once, keeps it, and moves on', async () => {
     const sender = platform((reply) => {
       if (reply.kind === 'text' && reply.text === 'refused') {

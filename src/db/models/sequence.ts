@@ -16,23 +16,18 @@ export const sequenceSchema = new Schema<Sequence>(
 );
 
 /**
- * Atomically draws the next number of counter `name` (1, 2, 3…), across connections and processes;
- * with `count` > 1, draws that many consecutive numbers at once and returns the last of them.
+ * Atomically draws the next number of counter `name` (1, 2, 3…), across connections and processes.
  *
  * @example
  * ```ts
  * const seq = await nextSequence(db.Sequence, `outbox:${conversationKey}`);
  * ```
  */
-export async function nextSequence(model: SequenceModel, name: string, count = 1): Promise<number> {
+export async function nextSequence(model: SequenceModel, name: string): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     try {
       const doc = await model
-        .findOneAndUpdate(
-          { _id: name },
-          { $inc: { value: count } },
-          { upsert: true, returnDocument: 'after' },
-        )
+        .findOneAndUpdate({ _id: name }, { $inc: { value: 1 } }, { upsert: true, returnDocument: 'after' })
         .lean<Sequence>();
       if (doc === null) throw new Error(`sequence ${name}: upsert returned no document`);
       return doc.value;
