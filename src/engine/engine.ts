@@ -15,6 +15,7 @@ import { MongoStorage } from '../db/storage.js';
 import type { Translator } from '../i18n/index.js';
 import { isLang, NONE, type Classification, type Lang } from '../nlu/catalog.js';
 import { conversationKey, type Activity, type Address } from './activity.js';
+import { Citizens } from './citizens.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { Outbox } from './outbox.js';
 import { newProfile, remember, type Profile } from './profile.js';
@@ -113,6 +114,7 @@ export class Engine {
   private readonly profileState;
   private readonly dialogs: DialogSet;
   private readonly clock: () => Date;
+  private readonly citizens: Citizens;
 
   constructor(private readonly deps: EngineDeps) {
     this.conversationState = new ConversationState(new MongoStorage(deps.db.StateItem));
@@ -121,6 +123,7 @@ export class Engine {
     this.dialogs = new DialogSet(this.dialogState);
     this.dialogs.add(new MainDialog());
     this.clock = deps.clock ?? (() => new Date());
+    this.citizens = new Citizens(deps.db);
     this.inbox = new Inbox(
       deps.db,
       deps.log,
@@ -210,18 +213,8 @@ export class Engine {
     const profile = await this.profileState.get(ctx, newProfile());
     const text = activity.text?.trim() ?? '';
     const lang = this.pickLanguage(text, profile, activity.localeHint);
-    const citizen = await db.Citizen.findOneAndUpdate(
-      { channel: activity.address.channel, channelUserId: activity.address.userId },
-      {
-        // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
-        $set: { address: activity.address, lastSeenAt: now, lastInboundAt: activity.at, lang },
-        $setOnInsert: { contactConsent: false },
-        $unset: { erasedAt: 1 },
-      },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    if (!citizen) throw new Error('citizen upsert returned nothing');
-    const citizenId = String(citizen._id);
+    const citizen = await this.citizens.seen({ address: activity.address, at: activity.at, now, lang });
+    const citizenId = String(citizen);
 
     const nlu: Classification = text
       ? this.deps.nlu.classify(text, { lang })
@@ -259,8 +252,7 @@ export class Engine {
       await this.conversationState.delete(ctx);
     } else {
       // The dialogs may have changed it (the citizen chose a language).
-      if (citizen.lang !== info.lang)
-        await db.Citizen.updateOne({ _id: citizen._id }, { $set: { lang: info.lang } });
+      if (lang !== info.lang) await db.Citizen.updateOne({ _id: citizen }, { $set: { lang: info.lang } });
       await this.conversationState.saveChanges(ctx);
     }
   }
