@@ -329,18 +329,68 @@ export class Inbox {
     this.paced.set(key, { timer, done, wake });
   }
 
-  /** Claims the conversation's oldest unfinished message: found and leased in one operation. */
+  /** Claims the conversation's oldest unfinished message (as it was before the claim), if any. */
   private claimNext(key: string): Promise<InboundMessageRecord | null> {
-    return this.claim({ conversationKey: key }, { createdAt: 1, _id: 1 });
+    return this.nexts.add(key);
   }
 
-  private claim(
-    which: { conversationKey: string } | { _id: string },
-    sort?: Record<string, 1>,
-  ): Promise<InboundMessageRecord | null> {
+  /**
+   * The next messages of the conversations whose turn starts in the same tick, found with one query
+   * and leased with one bulk update. Each conversation is drained under its lease, so nobody else
+   * claims its messages in between; should a claim still not land (fewer matched than were sent), the
+   * messages are read back to see which carry this batch's lease, and the others are left to the poller.
+   */
+  private readonly nexts = new Batcher<string, InboundMessageRecord | null>(async (keys) => {
+    const now = new Date();
+    const pending = await this.db.InboundMessage.find({
+      conversationKey: { $in: [...new Set(keys)] },
+      ...this.pendingFilter(now),
+    })
+      .sort({ createdAt: 1, _id: 1 })
+      .lean<InboundMessageRecord[]>();
+    const oldest = new Map<string, InboundMessageRecord>();
+    for (const msg of pending)
+      if (msg.conversationKey !== undefined && !oldest.has(msg.conversationKey))
+        oldest.set(msg.conversationKey, msg);
+    const picks = [...oldest.values()];
+    const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
+    const claimed = new Set<string>();
+    if (picks.length > 0) {
+      const result = await this.db.InboundMessage.bulkWrite(
+        picks.map((msg) => ({
+          updateOne: {
+            filter: { _id: msg._id, ...this.pendingFilter(now) },
+            update: { $set: { status: 'processing', lease } },
+          },
+        })),
+        { ordered: false },
+      );
+      const landed =
+        result.matchedCount === picks.length
+          ? picks
+          : await this.db.InboundMessage.find({ _id: { $in: picks.map((m) => m._id) } }, { lease: 1 })
+              .lean<Pick<InboundMessageRecord, '_id' | 'lease'>[]>()
+              .then((docs) =>
+                docs.filter(
+                  (d) => d.lease?.owner === lease.owner && d.lease.until.getTime() === lease.until.getTime(),
+                ),
+              );
+      for (const msg of landed) claimed.add(String(msg._id));
+    }
+    const given = new Set<string>();
+    return keys.map((key) => {
+      const msg = oldest.get(key);
+      if (!msg || !claimed.has(String(msg._id)) || given.has(key)) return { ok: true, value: null };
+      given.add(key);
+      return { ok: true, value: msg };
+    });
+  });
+
+  /** Claims one message again (to retry its turn), returning it as it was before. */
+  private claim(id: string): Promise<InboundMessageRecord | null> {
     const now = new Date();
     return this.db.InboundMessage.findOneAndUpdate(
-      { ...which, ...this.pendingFilter(now) },
+      { _id: id, ...this.pendingFilter(now) },
       {
         $set: {
           status: 'processing',
@@ -348,7 +398,7 @@ export class Inbox {
         },
       },
       // The document as it was before this claim: its status tells whether a turn for it ever started.
-      { ...(sort ? { sort } : {}), returnDocument: 'before' },
+      { returnDocument: 'before' },
     ).lean<InboundMessageRecord>();
   }
 
@@ -381,7 +431,7 @@ export class Inbox {
           return;
         }
         await sleep(this.opts.retryDelayMs * attempts);
-        claimed = await this.claim({ _id: id });
+        claimed = await this.claim(id);
       }
     }
   }
