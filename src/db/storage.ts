@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
-import { Batcher } from './batch.js';
+import { Batcher, eachOf } from './batch.js';
 import { isDuplicateKeyError } from './models/sequence.js';
 import type { StateItemModel } from './models/index.js';
 
@@ -76,6 +76,21 @@ export class MongoStorage implements Storage {
     return writes.map(({ key, next }) => ({ ok: true, value: stored.get(key) === next.eTag }));
   });
 
+  /**
+   * Unconditional writes of the same tick in one bulk upsert: botbuilder's ConversationState saves
+   * with eTag '*', so this is the write of every turn.
+   */
+  private readonly overwrites = new Batcher<{ key: string; next: StateVersion }, true>((writes) =>
+    eachOf(writes.length, () =>
+      this.model.bulkWrite(
+        writes.map(({ key, next }) => ({
+          updateOne: { filter: { _id: key }, update: { $set: next }, upsert: true },
+        })),
+        { ordered: false },
+      ),
+    ),
+  );
+
   constructor(private readonly model: StateItemModel) {}
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -104,7 +119,7 @@ export class MongoStorage implements Storage {
 
   private async overwrite(key: string, next: StateVersion): Promise<void> {
     try {
-      await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true });
+      await this.overwrites.add({ key, next });
     } catch (err) {
       // Two first writes of the same key can both try to insert it; the loser's write then lands
       // as an update, which is what "last write wins" means.
