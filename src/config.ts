@@ -16,6 +16,8 @@ const schema = z.object({
   /** A real MongoDB; when unset the embedded server runs on DATA_DIR. */
   MONGODB_URI: optionalString,
   DATA_DIR: z.string().default('./data'),
+  /** 0 runs the embedded server on the app's thread (single-thread profiles); 1, the default, on its own. */
+  EMBEDDED_DB_THREAD: z.enum(['0', '1']).default('1'),
   /** Where the trained intent model is cached. */
   NLU_CACHE_DIR: z.string().default('./.cache/nlu'),
   /** Public https URL of this server, for platform webhooks. */

@@ -27,7 +27,11 @@ const config = (() => {
 const log = createLogger(config.LOG_LEVEL);
 
 const database = await openConfiguredDatabase(
-  { mongodbUri: config.MONGODB_URI, dataDir: config.DATA_DIR },
+  {
+    mongodbUri: config.MONGODB_URI,
+    dataDir: config.DATA_DIR,
+    embeddedThread: config.EMBEDDED_DB_THREAD === '1',
+  },
   log,
 ).catch(fail);
 log.info(

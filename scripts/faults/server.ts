@@ -59,7 +59,10 @@ if (mode === 'echo') {
 } else {
   const log = createLogger(env['LOG_LEVEL'] ?? 'warn');
   const dataDir = env['BENCH_DATA_DIR'] ?? null;
-  const database = await openConfiguredDatabase({ mongodbUri: env['MONGODB_URI'], dataDir }, log);
+  const database = await openConfiguredDatabase(
+    { mongodbUri: env['MONGODB_URI'], dataDir, embeddedThread: env['EMBEDDED_DB_THREAD'] !== '0' },
+    log,
+  );
   const modelPath = env['BENCH_MODEL'];
   const nlu =
     env['BENCH_NLU'] === 'keywords'

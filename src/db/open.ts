@@ -16,7 +16,7 @@ export interface OpenedDatabase {
  * (or in memory when `dataDir` is null: the terminal chat's throwaway mode).
  *
  * The embedded server runs in a worker thread, so that its command handling and the app's turns
- * use both cores; `embeddedThread: false` (or EMBEDDED_DB_THREAD=0) keeps it on the app's thread,
+ * use both cores; `embeddedThread: false` (EMBEDDED_DB_THREAD=0 in the app) keeps it on the app's thread,
  * for single-thread profiles and A/B load measurements.
  */
 export async function openConfiguredDatabase(
@@ -37,7 +37,7 @@ export async function openConfiguredDatabase(
   const embedded = await startEmbeddedMongo({
     ...(opts.dataDir !== null ? { dir: opts.dataDir } : {}),
     logger: (msg) => log.info({ component: 'embedded-mongo' }, msg),
-    thread: opts.embeddedThread ?? process.env['EMBEDDED_DB_THREAD'] !== '0',
+    thread: opts.embeddedThread ?? true,
     onCrash: (err) => {
       // In-thread this would have crashed the process. Nothing can be stored or answered without the
       // database, so stop, and let the supervisor restart on the same folder (acknowledged writes are on disk).
