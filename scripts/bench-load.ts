@@ -1,6 +1,6 @@
 // `npm run bench:load`: simulated citizens over the Telegram webhook path against the fake Bot API,
 // the bot in a child process on the embedded database. Writes the "Load" section of BENCHMARKS.md.
-//   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1250 --cycle-ms 2500 --warmup-seconds 10 --rates 100,200]
+//   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1300 --cycle-ms 2500 --warmup-seconds 10 --rates 100,200]
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,7 @@ export interface LoadResult {
   answered: number;
   /** Non-200 answers, failed requests, and messages with no reply within the timeout. */
   errors: number;
+  /** Messages whose first reply arrived within the measured window, per second of it. */
   perSecond: number;
   p50: number;
   p99: number;
@@ -188,6 +189,8 @@ export async function runLoad(opts: {
     }
   });
   const latencies: number[] = [];
+  /** First replies that arrived inside the measured window: the sustained rate, without the tail. */
+  let answeredInWindow = 0;
   let sent = 0;
   let errors = 0;
   const start = performance.now();
@@ -227,6 +230,7 @@ export async function runLoad(opts: {
         continue;
       }
       if (counted) latencies.push(at - t0);
+      if (at >= measureFrom && at <= end) answeredInWindow += 1;
       // The rest of this message's replies, so they are not taken for the next one's.
       while (performance.now() - (lastReply.get(key) ?? 0) < opts.quietMs) await sleep(opts.quietMs / 4);
       const rest = t0 + opts.cycleMs - performance.now();
@@ -234,7 +238,6 @@ export async function runLoad(opts: {
     }
   };
   await Promise.all(Array.from({ length: opts.citizens }, (_, i) => citizen(i)));
-  const elapsed = (Math.min(performance.now(), end + 10_000) - measureFrom) / 1000;
   await bot.stop();
   await fake.close();
   const sorted = latencies.slice().sort((a, b) => a - b);
@@ -245,7 +248,7 @@ export async function runLoad(opts: {
     sent,
     answered: latencies.length,
     errors,
-    perSecond: latencies.length / Math.max(elapsed, opts.seconds),
+    perSecond: answeredInWindow / opts.seconds,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1) ?? NaN,
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string', default: '60' },
       'ceiling-seconds': { type: 'string', default: '20' },
-      citizens: { type: 'string', default: '1250' },
+      citizens: { type: 'string', default: '1300' },
       'cycle-ms': { type: 'string', default: '2500' },
       'ceiling-citizens': { type: 'string', default: '2000' },
       'warmup-seconds': { type: 'string', default: '10' },
@@ -333,7 +336,8 @@ async function main(): Promise<void> {
     'A citizen sends again once its replies have stopped coming (1.1 s quiet: Telegram pacing is one message per second',
     'per chat, 1000/s overall) and its cycle is over. Each run loads the bot for the warm-up seconds first and counts only',
     'messages sent after it. Errors: non-200 answers, failed requests, and messages with no reply within 10 s. Peak RSS',
-    'is the bot process (app + embedded database).',
+    'is the bot process (app + embedded database). answered/s counts first replies that arrived within the measured',
+    'window (what the bot sustained); sent/s is what the citizens offered in it; p50/p99 cover every message sent in it.',
     '',
     '| run | citizens | s | sent | sent/s | answered | errors | answered/s | p50 ms | p99 ms | max ms | peak RSS MiB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

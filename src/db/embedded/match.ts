@@ -132,15 +132,22 @@ function inPredicate(read: Read, list: unknown[]): Predicate | undefined {
     const v = read(doc);
     if (v === ASK) return undefined;
     if (v === undefined || v === null) return hasNull;
-    if (!Array.isArray(v)) return one(v);
-    let unknown = false;
-    for (const el of v) {
-      const r = one(el);
-      if (r === true) return true;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : false;
+    return Array.isArray(v) ? some(v, one) : one(v);
   };
+}
+
+/**
+ * Three-valued "any": true when one item says true, false when all say false, and undefined
+ * ("ask mingo") when none says true and one could not tell.
+ */
+function some<T>(items: readonly T[], test: (item: T) => boolean | undefined): boolean | undefined {
+  let unknown = false;
+  for (const item of items) {
+    const r = test(item);
+    if (r === true) return true;
+    if (r === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
 }
 
 type Order = (a: unknown) => number | undefined;
@@ -190,14 +197,7 @@ function cmpPredicate(read: Read, cmp: Order, ok: (c: number) => boolean): Predi
   return (doc) => {
     const v = read(doc);
     if (v === ASK) return undefined;
-    if (!Array.isArray(v)) return one(v);
-    let unknown = false;
-    for (const el of v) {
-      const r = one(el);
-      if (r === true) return true;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : false;
+    return Array.isArray(v) ? some(v, one) : one(v);
   };
 }
 
@@ -229,15 +229,7 @@ function and(ps: Predicate[]): Predicate {
 }
 
 function or(ps: Predicate[]): Predicate {
-  return (doc) => {
-    let unknown = false;
-    for (const p of ps) {
-      const r = p(doc);
-      if (r === true) return true;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : false;
-  };
+  return (doc) => some(ps, (p) => p(doc));
 }
 
 function fieldPredicate(path: string, cond: unknown): Predicate | undefined {
