@@ -54,7 +54,7 @@ export async function acquireLeases(
   if (keys.length === 0) return [];
   const until = new Date(now.getTime() + ttlMs);
   const outcomes = await eachOf(keys.length, () =>
-    db.Lease.bulkWrite(
+    db.Lease.collection.bulkWrite(
       keys.map((key) => ({
         updateOne: {
           filter: { key, $or: [{ owner }, { until: { $lte: now } }] },

@@ -91,7 +91,7 @@ export class Inbox {
   /** Conversation leases given up in the same tick go with one command. */
   private readonly released = new Batcher<string, true>((keys) =>
     eachOf(keys.length, () =>
-      this.db.Lease.bulkWrite(
+      this.db.Lease.collection.bulkWrite(
         keys.map((key) => ({ deleteOne: { filter: { key, owner: this.owner } } })),
         { ordered: false },
       ),
@@ -100,11 +100,14 @@ export class Inbox {
   /** Finished turns of the same tick are marked done with one command. */
   private readonly finished = new Batcher<{ id: string; attempts: number }, true>((done) =>
     eachOf(done.length, () =>
-      this.db.InboundMessage.bulkWrite(
+      this.db.InboundMessage.collection.bulkWrite(
         done.map(({ id, attempts }) => ({
           updateOne: {
-            filter: { _id: id },
-            update: { $set: { status: 'done', attempts }, $unset: { lease: 1, error: 1 } },
+            filter: { _id: new Types.ObjectId(id) },
+            update: {
+              $set: { status: 'done', attempts, updatedAt: new Date() },
+              $unset: { lease: 1, error: 1 },
+            },
           },
         })),
         { ordered: false },
@@ -356,11 +359,11 @@ export class Inbox {
     const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
     const claimed = new Set<string>();
     if (picks.length > 0) {
-      const result = await this.db.InboundMessage.bulkWrite(
+      const result = await this.db.InboundMessage.collection.bulkWrite(
         picks.map((msg) => ({
           updateOne: {
             filter: { _id: msg._id, ...this.pendingFilter(now) },
-            update: { $set: { status: 'processing', lease } },
+            update: { $set: { status: 'processing', lease, updatedAt: now } },
           },
         })),
         { ordered: false },

@@ -71,12 +71,17 @@ export class Outbox {
     true
   >((sent) =>
     eachOf(sent.length, () =>
-      this.db.OutboundMessage.bulkWrite(
+      this.db.OutboundMessage.collection.bulkWrite(
         sent.map(({ _id, platformMessageId, at }) => ({
           updateOne: {
             filter: { _id },
             update: {
-              $set: { status: 'sent', sentAt: at, ...(platformMessageId ? { platformMessageId } : {}) },
+              $set: {
+                status: 'sent',
+                sentAt: at,
+                updatedAt: at,
+                ...(platformMessageId ? { platformMessageId } : {}),
+              },
               $unset: { lease: 1, lastError: 1 },
               $inc: { attempts: 1 },
             },
@@ -144,7 +149,7 @@ export class Outbox {
   private readonly claims = new Batcher<{ id: Types.ObjectId; now: Date }, boolean>(async (asked) => {
     const now = asked.reduce((latest, a) => (a.now > latest ? a.now : latest), new Date(0));
     const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
-    const result = await this.db.OutboundMessage.bulkWrite(
+    const result = await this.db.OutboundMessage.collection.bulkWrite(
       asked.map(({ id }) => ({
         updateOne: {
           filter: {
@@ -153,7 +158,7 @@ export class Outbox {
             nextAttemptAt: { $lte: now },
             $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
           },
-          update: { $set: { status: 'sending', lease } },
+          update: { $set: { status: 'sending', lease, updatedAt: now } },
         },
       })),
       { ordered: false },
