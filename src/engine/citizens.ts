@@ -38,18 +38,19 @@ export class Citizens {
     return { channel: s.address.channel, channelUserId: s.address.userId };
   }
 
-  private update(s: Sighting): Record<string, unknown> {
+  /** The upsert, with the timestamps mongoose would add (the batch goes to the driver directly). */
+  private update(s: Sighting): Record<string, Record<string, unknown>> {
     return {
       // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
-      $set: { address: s.address, lastSeenAt: s.now, lastInboundAt: s.at, lang: s.lang },
-      $setOnInsert: { contactConsent: false },
+      $set: { address: s.address, lastSeenAt: s.now, lastInboundAt: s.at, lang: s.lang, updatedAt: s.now },
+      $setOnInsert: { contactConsent: false, createdAt: s.now },
       $unset: { erasedAt: 1 },
     };
   }
 
   private async write(sightings: Sighting[]): Promise<Outcome<Types.ObjectId>[]> {
     const written = await eachOf(sightings.length, () =>
-      this.db.Citizen.bulkWrite(
+      this.db.Citizen.collection.bulkWrite(
         sightings.map((s) => ({
           updateOne: { filter: this.filter(s), update: this.update(s), upsert: true },
         })),
@@ -86,6 +87,7 @@ export class Citizens {
     const doc = await this.db.Citizen.findOneAndUpdate(this.filter(s), this.update(s), {
       upsert: true,
       returnDocument: 'after',
+      timestamps: false, // set in the update itself
     }).lean();
     return doc
       ? { ok: true, value: doc._id }
