@@ -69,7 +69,8 @@ export class Inbox {
   /** Messages this instance accepted and has not seen processed, per conversation. */
   private readonly mine = new Map<string, Set<string>>();
   private poller: NodeJS.Timeout | undefined;
-  private polling = false;
+  /** The sweep running now, if any: {@link idle} waits for it, so a shutdown does not cut it off. */
+  private polling: Promise<void> | undefined;
   /** Messages accepted in the same tick (concurrent webhooks) are stored with one command. */
   private readonly stored = new Batcher<NewInbound, true>((docs) =>
     eachOf(docs.length, () =>
@@ -185,8 +186,12 @@ export class Inbox {
 
   /** Resolves when every scheduled turn has finished, paced ones included. */
   async idle(): Promise<void> {
-    while (this.chains.size > 0 || this.paced.size > 0)
-      await Promise.all([...this.chains.values(), ...[...this.paced.values()].map((p) => p.done)]);
+    while (this.chains.size > 0 || this.paced.size > 0 || this.polling)
+      await Promise.all([
+        this.polling,
+        ...this.chains.values(),
+        ...[...this.paced.values()].map((p) => p.done),
+      ]);
   }
 
   /**
@@ -248,17 +253,18 @@ export class Inbox {
     });
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
+  private poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    const run = (async () => {
       this.limiter?.prune();
       await this.sweep(this.opts.staleMs);
-    } catch (err) {
-      this.log.warn({ err }, 'inbox poll failed');
-    } finally {
-      this.polling = false;
-    }
+    })()
+      .catch((err: unknown) => this.log.warn({ err }, 'inbox poll failed'))
+      .finally(() => {
+        if (this.polling === run) this.polling = undefined;
+      });
+    this.polling = run;
+    return run;
   }
 
   /** Schedules every conversation with unfinished messages older than `minAgeMs` and no local work. */
