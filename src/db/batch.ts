@@ -1,4 +1,4 @@
-import { mongo } from 'mongoose';
+import { mongo, type Connection } from 'mongoose';
 
 /** One item's result in a batch: its value, or the error that item alone met. */
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -85,4 +85,18 @@ export async function eachOf(count: number, write: () => Promise<unknown>): Prom
     }
     return outcomes;
   }
+}
+
+/**
+ * The driver's collection behind a mongoose model, typed by the model's documents (`T`), for hot bulk
+ * writes that set every field themselves: mongoose's casting of each operation costs more than the
+ * write under load, and its own collection type assumes ObjectId ids.
+ */
+export function driverCollection<T extends mongo.Document>(model: {
+  db: Connection;
+  collection: { collectionName: string };
+}): mongo.Collection<T> {
+  const native = model.db.db;
+  if (!native) throw new Error(`${model.collection.collectionName}: the database connection is not open`);
+  return native.collection<T>(model.collection.collectionName);
 }

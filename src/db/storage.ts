@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
-import { Batcher, eachOf } from './batch.js';
+import { Batcher, driverCollection, eachOf } from './batch.js';
 import { isDuplicateKeyError } from './models/sequence.js';
 import type { StateItemModel } from './models/index.js';
+import type { StateItem } from './models/state.js';
 
 /** Thrown by {@link MongoStorage.write} when an item changed since it was read (stale `eTag`). */
 export class ETagConflictError extends Error {
@@ -64,7 +65,7 @@ export class MongoStorage implements Storage {
     { key: string; expected: string; next: StateVersion },
     boolean
   >(async (writes) => {
-    const result = await this.model.bulkWrite(
+    const result = await driverCollection<StateItem>(this.model).bulkWrite(
       writes.map(({ key, expected, next }) => ({
         updateOne: { filter: { _id: key, eTag: expected }, update: { $set: next } },
       })),
@@ -82,7 +83,7 @@ export class MongoStorage implements Storage {
    */
   private readonly overwrites = new Batcher<{ key: string; next: StateVersion }, true>((writes) =>
     eachOf(writes.length, () =>
-      this.model.bulkWrite(
+      driverCollection<StateItem>(this.model).bulkWrite(
         writes.map(({ key, next }) => ({
           updateOne: { filter: { _id: key }, update: { $set: next }, upsert: true },
         })),

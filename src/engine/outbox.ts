@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { Batcher, eachOf, type Outcome } from '../db/batch.js';
+import { Batcher, driverCollection, eachOf, type Outcome } from '../db/batch.js';
+import type { Sequence } from '../db/models/sequence.js';
 import type { Db } from '../db/connection.js';
 import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outbound.js';
 import { AppError } from '../errors.js';
@@ -103,7 +104,7 @@ export class Outbox {
     const counter = (doc: Unnumbered): string => `outbox:${doc.conversationKey}`;
     const drawn = new Map<string, number>();
     for (const doc of turns.flat()) drawn.set(counter(doc), (drawn.get(counter(doc)) ?? 0) + 1);
-    await this.db.Sequence.bulkWrite(
+    await driverCollection<Sequence>(this.db.Sequence).bulkWrite(
       [...drawn].map(([name, count]) => ({
         updateOne: { filter: { _id: name }, update: { $inc: { value: count } }, upsert: true },
       })),
