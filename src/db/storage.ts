@@ -40,6 +40,13 @@ export class ETagConflictError extends Error {
  * ```
  */
 export class MongoStorage implements Storage {
+  /**
+   * With `guardOverwrites`, the eTag each key had when this storage last read or wrote it (null: it
+   * did not exist), so that a `*` write is checked against it. Bounded: the least recently used
+   * keys are forgotten, and their `*` writes overwrite as botbuilder means.
+   */
+  private readonly seen: Map<string, string | null> | undefined;
+
   /** Reads made in the same tick (turns of many conversations at once) are one query. */
   private readonly reads = new Batcher<string[], StoreItems>(async (requests) => {
     const docs = await this.model.find({ _id: { $in: [...new Set(requests.flat())] } }).lean();
@@ -48,6 +55,7 @@ export class MongoStorage implements Storage {
       const items: StoreItems = {};
       for (const key of keys) {
         const doc = found.get(key);
+        this.remember(key, doc?.eTag ?? null);
         if (!doc) continue;
         const parsed: unknown = JSON.parse(doc.json);
         items[key] = { ...(isPlainObject(parsed) ? parsed : {}), eTag: doc.eTag };
@@ -92,7 +100,18 @@ export class MongoStorage implements Storage {
     ),
   );
 
-  constructor(private readonly model: StateItemModel) {}
+  /**
+   * `guardOverwrites`: botbuilder's ConversationState saves every turn with eTag `*` (overwrite),
+   * which would let a turn that read the state before a privacy erasure write it back afterwards.
+   * With this option a `*` write of a key this storage read is checked against the eTag it read
+   * (or, for a key that did not exist, must create it), and throws {@link ETagConflictError} otherwise.
+   */
+  constructor(
+    private readonly model: StateItemModel,
+    opts: { guardOverwrites?: boolean } = {},
+  ) {
+    this.seen = opts.guardOverwrites ? new Map() : undefined;
+  }
 
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
@@ -105,17 +124,43 @@ export class MongoStorage implements Storage {
       if (!isPlainObject(value)) throw new TypeError(`Storage: item "${key}" must be an object.`);
       const { eTag: expected, ...rest } = value;
       const next = { eTag: randomUUID(), json: JSON.stringify(rest), updatedAt: new Date() };
-      if (typeof expected === 'string' && expected !== '*' && expected !== '') {
-        if (!(await this.checkedWrites.add({ key, expected, next }))) throw new ETagConflictError(key);
+      const explicit = typeof expected === 'string' && expected !== '*' && expected !== '';
+      const known = explicit ? expected : this.seen?.get(key);
+      if (typeof known === 'string') {
+        if (!(await this.checkedWrites.add({ key, expected: known, next }))) throw new ETagConflictError(key);
+      } else if (known === null) {
+        await this.create(key, next);
       } else {
         await this.overwrite(key, next);
       }
+      this.remember(key, next.eTag);
     }
   }
 
   async delete(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.model.deleteMany({ _id: { $in: keys } });
+    for (const key of keys) this.seen?.delete(key);
+  }
+
+  private remember(key: string, eTag: string | null): void {
+    if (!this.seen) return;
+    this.seen.delete(key);
+    this.seen.set(key, eTag);
+    if (this.seen.size > REMEMBERED_KEYS) {
+      const oldest = this.seen.keys().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
+  }
+
+  /** Writes a key that did not exist when read: someone creating it meanwhile is a conflict. */
+  private async create(key: string, next: StateVersion): Promise<void> {
+    try {
+      await driverCollection<StateItem>(this.model).insertOne({ _id: key, ...next });
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ETagConflictError(key);
+      throw err;
+    }
   }
 
   private async overwrite(key: string, next: StateVersion): Promise<void> {
@@ -129,6 +174,9 @@ export class MongoStorage implements Storage {
     }
   }
 }
+
+/** Keys whose last seen eTag a guarding storage keeps (a few hundred bytes each). */
+const REMEMBERED_KEYS = 100_000;
 
 /** What one write stores for a key. */
 interface StateVersion {

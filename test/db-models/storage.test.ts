@@ -101,5 +101,38 @@ describe('MongoStorage', () => {
     };
     expect(await run(storage)).toEqual(await run(new MemoryStorage()));
     expect(await run(new MongoStorage(t.db.StateItem))).toEqual([4, 5, 6]);
+    expect(await run(new MongoStorage(t.db.StateItem, { guardOverwrites: true }))).toEqual([7, 8, 9]);
+  });
+});
+
+describe('MongoStorage guarding overwrites (the engine: botbuilder saves every turn with eTag *)', () => {
+  it("refuses a turn's save when the state it read was erased meanwhile, and writes nothing back", async () => {
+    const guarded = new MongoStorage(t.db.StateItem, { guardOverwrites: true });
+    await guarded.write({ chat: { transcript: ['my name is Amina'] } });
+    const read = (await guarded.read(['chat'])).chat;
+    await t.db.StateItem.deleteMany({ _id: 'chat' }); // an erasure from the officials' console
+    await expect(guarded.write({ chat: { ...read, eTag: '*' } })).rejects.toBeInstanceOf(ETagConflictError);
+    expect(await t.db.StateItem.countDocuments({ _id: 'chat' })).toBe(0);
+  });
+
+  it('refuses to create over a state someone else created after it read none', async () => {
+    const guarded = new MongoStorage(t.db.StateItem, { guardOverwrites: true });
+    expect(await guarded.read(['fresh'])).toEqual({});
+    await storage.write({ fresh: { by: 'other instance' } });
+    await expect(guarded.write({ fresh: { by: 'me', eTag: '*' } })).rejects.toBeInstanceOf(ETagConflictError);
+    expect((await storage.read(['fresh'])).fresh.by).toBe('other instance');
+  });
+
+  it('saves turn after turn, twice in one turn too, and overwrites keys it never read', async () => {
+    const guarded = new MongoStorage(t.db.StateItem, { guardOverwrites: true });
+    await guarded.read(['g']);
+    await guarded.write({ g: { n: 1, eTag: '*' } });
+    await guarded.write({ g: { n: 2, eTag: '*' } });
+    await guarded.read(['g']);
+    await guarded.write({ g: { n: 3, eTag: '*' } });
+    expect((await storage.read(['g'])).g.n).toBe(3);
+    await storage.write({ never: { n: 1 } });
+    await guarded.write({ never: { n: 2, eTag: '*' } });
+    expect((await storage.read(['never'])).never.n).toBe(2);
   });
 });
