@@ -41,7 +41,14 @@ export class Batcher<I, R> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.run(batch.map((b) => b.item)).then(
+    let written: Promise<Outcome<R>[]>;
+    try {
+      written = this.run(batch.map((b) => b.item));
+    } catch (err) {
+      // A synchronous throw would otherwise escape into setImmediate and stop the process.
+      written = Promise.reject(err);
+    }
+    written.then(
       (outcomes) =>
         batch.forEach((b, i) => {
           const outcome = outcomes[i];

@@ -405,7 +405,7 @@ export class Outbox {
 
   /**
    * Claims a message this instance enqueued: when it is still as stored (never tried), through the
-   * batched claim, which needs no read since the message is in memory; otherwise as any other.
+   * batched claim, which needs no read since the message is in memory; otherwise like any other.
    */
   private async claimMine(mine: LocalEntry, now: Date): Promise<OutboundMessageRecord | null> {
     const stored = mine.stored;
