@@ -302,13 +302,23 @@ export class Outbox {
     while (this.polling || this.active.size > 0) await Promise.all([this.polling, ...this.active.values()]);
   }
 
+  /**
+   * Looks for due messages nobody is sending (another instance's, a crashed one's). Messages leased
+   * for sending, and conversations this instance is already sending or timing a retry for, are
+   * left out: their drain finds everything after them when it looks at the head again.
+   */
   private async scan(): Promise<void> {
     const now = new Date();
     const due = await this.db.OutboundMessage.find(
-      { status: { $in: UNSENT }, nextAttemptAt: { $lte: now } },
+      {
+        status: { $in: UNSENT },
+        nextAttemptAt: { $lte: now },
+        $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+      },
       { conversationKey: 1 },
     ).lean();
-    for (const key of new Set(due.map((d) => d.conversationKey))) this.dispatch(key);
+    for (const key of new Set(due.map((d) => d.conversationKey)))
+      if (!this.active.has(key) && !this.waiting.has(key)) this.dispatch(key);
   }
 
   /**
