@@ -1,4 +1,5 @@
-import { mongo, type Connection } from 'mongoose';
+import { mongo, type Connection, type Types } from 'mongoose';
+import type { LeaseRecord } from './models/common.js';
 
 /** One item's result in a batch: its value, or the error that item alone met. */
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -106,4 +107,27 @@ export function driverCollection<T extends mongo.Document>(model: {
   const native = model.db.db;
   if (!native) throw new Error(`${model.collection.collectionName}: the database connection is not open`);
   return native.collection<T>(model.collection.collectionName);
+}
+
+/**
+ * Leases documents `ids` to `lease.owner` with one bulk update (`write`, each operation conditional
+ * on its document being free to take) and resolves with the ids (as strings) it got: all of them when
+ * every operation matched; otherwise the documents are read back (`readLeases`), and those carrying
+ * exactly this lease (owner and expiry) are the ones taken.
+ */
+export async function leasedEach(
+  ids: readonly Types.ObjectId[],
+  lease: LeaseRecord,
+  write: () => Promise<{ matchedCount: number }>,
+  readLeases: () => Promise<{ _id: Types.ObjectId; lease?: LeaseRecord | null | undefined }[]>,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const result = await write();
+  if (result.matchedCount === ids.length) return new Set(ids.map(String));
+  const docs = await readLeases();
+  return new Set(
+    docs
+      .filter((d) => d.lease?.owner === lease.owner && d.lease.until.getTime() === lease.until.getTime())
+      .map((d) => String(d._id)),
+  );
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { acquireLeases } from '../cases/lease.js';
-import { Batcher, eachOf } from '../db/batch.js';
+import { Batcher, eachOf, leasedEach } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
 import type { InboundMessage, InboundMessageRecord } from '../db/models/inbound.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
@@ -363,29 +363,25 @@ export class Inbox {
         oldest.set(msg.conversationKey, msg);
     const picks = [...oldest.values()];
     const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
-    const claimed = new Set<string>();
-    if (picks.length > 0) {
-      const result = await this.db.InboundMessage.collection.bulkWrite(
-        picks.map((msg) => ({
-          updateOne: {
-            filter: { _id: msg._id, ...this.pendingFilter(now) },
-            update: { $set: { status: 'processing', lease, updatedAt: now } },
-          },
-        })),
-        { ordered: false },
-      );
-      const landed =
-        result.matchedCount === picks.length
-          ? picks
-          : await this.db.InboundMessage.find({ _id: { $in: picks.map((m) => m._id) } }, { lease: 1 })
-              .lean<Pick<InboundMessageRecord, '_id' | 'lease'>[]>()
-              .then((docs) =>
-                docs.filter(
-                  (d) => d.lease?.owner === lease.owner && d.lease.until.getTime() === lease.until.getTime(),
-                ),
-              );
-      for (const msg of landed) claimed.add(String(msg._id));
-    }
+    const ids = picks.map((m) => m._id);
+    const claimed = await leasedEach(
+      ids,
+      lease,
+      () =>
+        this.db.InboundMessage.collection.bulkWrite(
+          ids.map((_id) => ({
+            updateOne: {
+              filter: { _id, ...this.pendingFilter(now) },
+              update: { $set: { status: 'processing', lease, updatedAt: now } },
+            },
+          })),
+          { ordered: false },
+        ),
+      () =>
+        this.db.InboundMessage.find({ _id: { $in: ids } }, { lease: 1 }).lean<
+          Pick<InboundMessageRecord, '_id' | 'lease'>[]
+        >(),
+    );
     const given = new Set<string>();
     return keys.map((key) => {
       const msg = oldest.get(key);

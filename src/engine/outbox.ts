@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { Batcher, driverCollection, eachOf, type Outcome } from '../db/batch.js';
+import { Batcher, driverCollection, eachOf, leasedEach, type Outcome } from '../db/batch.js';
 import type { Sequence } from '../db/models/sequence.js';
 import type { Db } from '../db/connection.js';
+import { leaseFree } from '../db/models/common.js';
 import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outbound.js';
 import { AppError } from '../errors.js';
 import { addressSchema, conversationKey, type Address, type ChannelId } from './activity.js';
@@ -150,31 +151,28 @@ export class Outbox {
   private readonly claims = new Batcher<{ id: Types.ObjectId; now: Date }, boolean>(async (asked) => {
     const now = asked.reduce((latest, a) => (a.now > latest ? a.now : latest), new Date(0));
     const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
-    const result = await this.db.OutboundMessage.collection.bulkWrite(
-      asked.map(({ id }) => ({
-        updateOne: {
-          filter: {
-            _id: id,
-            status: { $in: UNSENT },
-            nextAttemptAt: { $lte: now },
-            $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+    const ids = asked.map((a) => a.id);
+    const write = (): Promise<{ matchedCount: number }> =>
+      this.db.OutboundMessage.collection.bulkWrite(
+        ids.map((id) => ({
+          updateOne: {
+            filter: {
+              _id: id,
+              status: { $in: UNSENT },
+              nextAttemptAt: { $lte: now },
+              ...leaseFree(now),
+            },
+            update: { $set: { status: 'sending', lease, updatedAt: now } },
           },
-          update: { $set: { status: 'sending', lease, updatedAt: now } },
-        },
-      })),
-      { ordered: false },
+        })),
+        { ordered: false },
+      );
+    const ours = await leasedEach(ids, lease, write, () =>
+      this.db.OutboundMessage.find({ _id: { $in: ids } }, { lease: 1 }).lean<
+        Pick<OutboundMessageRecord, '_id' | 'lease'>[]
+      >(),
     );
-    if (result.matchedCount === asked.length) return asked.map(() => ({ ok: true, value: true }));
-    const docs = await this.db.OutboundMessage.find(
-      { _id: { $in: asked.map((a) => a.id) } },
-      { lease: 1 },
-    ).lean<Pick<OutboundMessageRecord, '_id' | 'lease'>[]>();
-    const ours = new Set(
-      docs
-        .filter((d) => d.lease?.owner === lease.owner && d.lease.until.getTime() === lease.until.getTime())
-        .map((d) => String(d._id)),
-    );
-    return asked.map(({ id }) => ({ ok: true, value: ours.has(String(id)) }));
+    return ids.map((id) => ({ ok: true, value: ours.has(String(id)) }));
   });
   /** What this instance enqueued and has not seen settled, per conversation, in `seq` order. */
   private readonly local = new Map<string, LocalEntry[]>();
@@ -313,7 +311,7 @@ export class Outbox {
       {
         status: { $in: UNSENT },
         nextAttemptAt: { $lte: now },
-        $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+        ...leaseFree(now),
       },
       { conversationKey: 1 },
     ).lean();
@@ -430,7 +428,7 @@ export class Outbox {
         _id: id,
         status: { $in: UNSENT },
         nextAttemptAt: { $lte: now },
-        $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }],
+        ...leaseFree(now),
       },
       {
         $set: {

@@ -36,6 +36,11 @@ export interface LeaseRecord {
   until: Date;
 }
 
+/** The filter part "no lease, or one that has run out at `now`": a document free to be taken. */
+export function leaseFree(now: Date): { $or: Record<string, unknown>[] } {
+  return { $or: [{ lease: { $exists: false } }, { lease: null }, { 'lease.until': { $lte: now } }] };
+}
+
 export const leaseSchema = new Schema<LeaseRecord>(
   {
     owner: { type: String, required: true },
