@@ -3,14 +3,18 @@
  * openConfiguredDatabase): same wire behaviour, same start-up errors, same durability as in-thread,
  * and it keeps answering while the app's own thread is busy.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded/index.js';
+import {
+  expectKillRestartKeepsAcknowledged,
+  spawnPrintingUri,
+  type Served,
+} from './fixtures/kill-restart.js';
 
 const { MongoClient } = mongoose.mongo;
 const dirs: string[] = [];
@@ -37,26 +41,10 @@ afterEach(async () => {
 });
 
 /** The app's way of opening its database, in a child process; resolves with the printed URI. */
-function spawnApp(dir: string): Promise<{ child: ChildProcess; uri: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/db/fixtures/open-embedded.ts', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const stdout = child.stdout;
-    if (!stdout) return reject(new Error('no stdout'));
-    createInterface({ input: stdout }).once('line', (uri) => resolve({ child, uri }));
-    child.once('exit', (code) =>
-      reject(new Error(`app exited with ${String(code)} before printing its database URI`)),
-    );
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+async function spawnApp(dir: string): Promise<Served> {
+  const served = await spawnPrintingUri(['test/db/fixtures/open-embedded.ts', dir]);
+  children.push(served.child);
+  return served;
 }
 
 /** The rejection of `p`, for comparing errors. */
@@ -176,49 +164,9 @@ describe('embedded server in a worker thread', () => {
   });
 
   it('loses no acknowledged write when the app is killed with SIGKILL', { timeout: 180_000 }, async () => {
-    const dir = tempDir();
-    const first = await spawnApp(dir);
-    const client = await new MongoClient(first.uri, { maxPoolSize: 10 }).connect();
-    const docs = client
-      .db('app')
-      .collection<{ _id: string; w: number; i: number; touched?: boolean }>('docs');
-    await docs.createIndex({ w: 1, i: 1 }, { unique: true });
-    const acknowledged: string[] = [];
-    // Ten concurrent writers, so that acknowledgements come from shared (group-committed) fsyncs.
-    await Promise.all(
-      Array.from({ length: 10 }, async (_, w) => {
-        for (let i = 0; i < 30; i++) {
-          await docs.insertOne({ _id: `${w}-${i}`, w, i });
-          acknowledged.push(`${w}-${i}`);
-        }
-      }),
-    );
-    await docs.updateMany({ w: 0 }, { $set: { touched: true } });
-    await docs.deleteOne({ _id: '9-29' });
-    // Writes in flight at the kill may or may not survive; none acknowledged may be lost.
-    const inFlight = Array.from({ length: 20 }, (_, i) =>
-      docs.insertOne({ _id: `late-${i}`, w: 99, i }).then(
-        () => acknowledged.push(`late-${i}`),
-        () => undefined,
-      ),
-    );
-    await killHard(first.child);
-    await Promise.all(inFlight);
-    await client.close(true);
-
-    const second = await spawnApp(dir);
-    const again = await new MongoClient(second.uri).connect();
-    const after = again
-      .db('app')
-      .collection<{ _id: string; w: number; i?: number; touched?: boolean }>('docs');
-    const ids = new Set((await after.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
-    expect(acknowledged.filter((id) => id !== '9-29' && !ids.has(id))).toEqual([]);
-    expect(ids.has('9-29')).toBe(false);
-    expect(await after.countDocuments({ w: 0, touched: true })).toBe(30);
-    await expect(after.insertOne({ _id: 'dup', w: 1, i: 1 })).rejects.toMatchObject({ code: 11000 });
     // The restarted app's threaded server holds the folder against a second server.
-    await expect(start({ dir, thread: true, logger: () => undefined })).rejects.toThrow(/in use/);
-    await again.close();
-    await killHard(second.child);
+    await expectKillRestartKeepsAcknowledged(tempDir(), spawnApp, (dir) =>
+      start({ dir, thread: true, logger: () => undefined }),
+    );
   });
 });
