@@ -281,46 +281,40 @@ async function main(): Promise<void> {
   const ceilingCitizens = Number(values['ceiling-citizens']);
   const warmupSeconds = Number(values['warmup-seconds']);
   const quietMs = 1_100; // longer than Telegram's per-chat spacing, so a turn's second reply is awaited
-  const log = (r: LoadResult): void => void process.stderr.write(`${JSON.stringify(r)}\n`);
+  /** One run, announced and logged as it ends. */
+  const run = async (
+    what: string,
+    opts: Pick<Parameters<typeof runLoad>[0], 'mode' | 'seconds' | 'citizens' | 'cycleMs'>,
+  ): Promise<LoadResult> => {
+    process.stderr.write(`bench:load: ${what}…\n`);
+    const r = await runLoad({ ...opts, quietMs, warmupSeconds });
+    process.stderr.write(`${JSON.stringify(r)}\n`);
+    return r;
+  };
 
-  process.stderr.write(`bench:load: our bot at ${Math.round((citizens * 1000) / cycleMs)} msg/s offered…\n`);
-  const sustained = await runLoad({ mode: 'app', seconds, citizens, cycleMs, quietMs, warmupSeconds });
-  log(sustained);
+  const offered = Math.round((citizens * 1000) / cycleMs);
+  const sustained = await run(`our bot at ${offered} msg/s offered`, {
+    mode: 'app',
+    seconds,
+    citizens,
+    cycleMs,
+  });
   // Lower offered rates, to show up to where the latency and error targets hold.
   const lower: LoadResult[] = [];
   for (const rate of (values.rates ?? '').split(',').filter(Boolean).map(Number)) {
-    process.stderr.write(`bench:load: our bot at ${rate} msg/s offered…\n`);
-    const r = await runLoad({
-      mode: 'app',
-      seconds,
-      citizens: Math.round((rate * cycleMs) / 1000),
-      cycleMs,
-      quietMs,
-      warmupSeconds,
-    });
-    log(r);
-    lower.push(r);
+    const rateCitizens = Math.round((rate * cycleMs) / 1000);
+    lower.push(
+      await run(`our bot at ${rate} msg/s offered`, {
+        mode: 'app',
+        seconds,
+        citizens: rateCitizens,
+        cycleMs,
+      }),
+    );
   }
-  process.stderr.write('bench:load: saturation, our bot…\n');
-  const ours = await runLoad({
-    mode: 'app',
-    seconds: ceilingSeconds,
-    citizens: ceilingCitizens,
-    cycleMs: 0,
-    quietMs,
-    warmupSeconds,
-  });
-  log(ours);
-  process.stderr.write('bench:load: saturation, bare telegraf echo bot…\n');
-  const echo = await runLoad({
-    mode: 'echo',
-    seconds: ceilingSeconds,
-    citizens: ceilingCitizens,
-    cycleMs: 0,
-    quietMs,
-    warmupSeconds,
-  });
-  log(echo);
+  const saturated = { seconds: ceilingSeconds, citizens: ceilingCitizens, cycleMs: 0 };
+  const ours = await run('saturation, our bot', { mode: 'app', ...saturated });
+  const echo = await run('saturation, bare telegraf echo bot', { mode: 'echo', ...saturated });
 
   const ratio = ours.perSecond / echo.perSecond;
   const met = (ok: boolean): string => (ok ? 'met' : '**missed**');
@@ -341,8 +335,7 @@ async function main(): Promise<void> {
     '',
     '| run | citizens | s | sent | sent/s | answered | errors | answered/s | p50 ms | p99 ms | max ms | peak RSS MiB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    row(`ours, ${cycleMs} ms cycle (${Math.round((citizens * 1000) / cycleMs)}/s offered)`, sustained),
-    ...lower.map((r) =>
+    ...[sustained, ...lower].map((r) =>
       row(`ours, ${cycleMs} ms cycle (${Math.round((r.citizens * 1000) / cycleMs)}/s offered)`, r),
     ),
     row('ours, saturated', ours),
