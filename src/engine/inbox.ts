@@ -36,10 +36,22 @@ export type TurnHandler = (
   attempt: { finalFailure: boolean; firstRun: boolean },
 ) => Promise<void>;
 
-/** What {@link Inbox.accept} stores (status, attempts and times are the model's defaults). */
-type NewInbound = Pick<InboundMessage, 'channel' | 'platformMessageId' | 'conversationKey' | 'activity'> & {
-  _id: Types.ObjectId;
-};
+/** What {@link Inbox.accept} stores (attempts and times are the model's defaults; status too, unless claimed). */
+type NewInbound = Pick<InboundMessage, 'channel' | 'platformMessageId' | 'conversationKey' | 'activity'> &
+  Partial<Pick<InboundMessage, 'status' | 'lease'>> & { _id: Types.ObjectId };
+
+/**
+ * A message accepted for a conversation nobody here was working on: it is stored already claimed
+ * by this instance, while the conversation's lease is taken and its older unfinished messages are
+ * looked for, all in the same round trip. Its turn then starts without a claim of its own.
+ */
+interface Head {
+  /** The message as it was before the claim (never tried). */
+  doc: InboundMessageRecord;
+  stored: Promise<boolean>;
+  held: Promise<boolean>;
+  older: Promise<boolean>;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,24 +151,73 @@ export class Inbox {
    * already accepted. Resolves once the message is durable: the caller may acknowledge the platform.
    */
   async accept(activity: Activity): Promise<{ status: 'accepted' | 'duplicate'; id?: string }> {
-    try {
-      const key = conversationKey(activity.address);
-      const _id = new Types.ObjectId();
-      await this.stored.add({
-        _id,
-        channel: activity.address.channel,
-        platformMessageId: activity.platformMessageId,
-        conversationKey: key,
-        activity,
-      });
-      const id = String(_id);
+    const key = conversationKey(activity.address);
+    const _id = new Types.ObjectId();
+    const id = String(_id);
+    const message: NewInbound = {
+      _id,
+      channel: activity.address.channel,
+      platformMessageId: activity.platformMessageId,
+      conversationKey: key,
+      activity,
+    };
+    const noted = (): true => {
       this.mine.set(key, (this.mine.get(key) ?? new Set<string>()).add(id));
-      this.schedule(key, activity.address);
+      return true;
+    };
+    try {
+      if (this.idleHere(key) && (this.limiter?.take(key) ?? 0) === 0) {
+        const now = new Date();
+        const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
+        const stored = this.stored.add({ ...message, status: 'processing', lease });
+        const doc: InboundMessageRecord = {
+          ...message,
+          status: 'received',
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
+        this.schedule(key, activity.address, {
+          doc,
+          stored: stored.then(noted, () => false),
+          held: this.lease(key),
+          // When unsure, the message goes the common way (released, then claimed in its turn).
+          older: this.olderPending.add(key).catch(() => true),
+        });
+        await stored;
+      } else {
+        await this.stored.add(message);
+        noted();
+        this.schedule(key, activity.address);
+      }
       return { status: 'accepted', id };
     } catch (err) {
       if (isDuplicateKeyError(err)) return { status: 'duplicate' };
       throw err;
     }
+  }
+
+  /** Nothing of this conversation is running, waiting or paced here. */
+  private idleHere(key: string): boolean {
+    return !this.chains.has(key) && !this.queued.has(key) && !this.paced.has(key);
+  }
+
+  /** Conversations (of the same tick) with unfinished messages, found with one query. */
+  private readonly olderPending = new Batcher<string, boolean>(async (keys) => {
+    const found = await this.db.InboundMessage.find(
+      { conversationKey: { $in: [...new Set(keys)] }, ...this.pendingFilter(new Date()) },
+      { conversationKey: 1 },
+    ).lean();
+    const pending = new Set(found.map((m) => m.conversationKey));
+    return keys.map((key) => ({ ok: true, value: pending.has(key) }));
+  });
+
+  /** Gives a message claimed at acceptance back, to be claimed again in its turn (by whoever runs it). */
+  private async unclaim(id: Types.ObjectId): Promise<void> {
+    await this.db.InboundMessage.updateOne(
+      { _id: id, 'lease.owner': this.owner },
+      { $set: { status: 'received' }, $unset: { lease: 1 } },
+    );
   }
 
   /**
@@ -244,12 +305,12 @@ export class Inbox {
     };
   }
 
-  private schedule(key: string, address: Pick<Address, 'channel' | 'chatId'>): void {
+  private schedule(key: string, address: Pick<Address, 'channel' | 'chatId'>, head?: Head): void {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     void this.chain(key, () => {
       this.queued.delete(key);
-      return this.drain(key, address);
+      return this.drain(key, address, head);
     });
   }
 
@@ -293,17 +354,28 @@ export class Inbox {
    * Under the conversation's lease, runs its unfinished messages oldest first until none is left.
    * Without the lease another instance is on it, and its loop will reach this message too.
    */
-  private async drain(key: string, address: Pick<Address, 'channel' | 'chatId'>): Promise<void> {
-    if (!(await this.lease(key))) return;
+  private async drain(key: string, address: Pick<Address, 'channel' | 'chatId'>, head?: Head): Promise<void> {
+    let first: InboundMessageRecord | undefined;
+    if (head) {
+      const [held, stored, older] = await Promise.all([head.held, head.stored, head.older]);
+      // Without the lease, or behind older messages, it waits its turn like any other.
+      if (stored && (!held || older)) await this.unclaim(head.doc._id);
+      if (!held) return;
+      if (stored && !older) first = head.doc;
+    } else if (!(await this.lease(key))) return;
     try {
       for (;;) {
-        // Paced before the claim: a message left waiting stays unclaimed for whoever resumes it.
-        const waitMs = this.limiter?.take(key) ?? 0;
-        if (waitMs > 0) {
-          this.resumeLater(key, address, waitMs);
-          return;
+        let claimed: InboundMessageRecord | null | undefined = first;
+        first = undefined;
+        if (!claimed) {
+          // Paced before the claim: a message left waiting stays unclaimed for whoever resumes it.
+          const waitMs = this.limiter?.take(key) ?? 0;
+          if (waitMs > 0) {
+            this.resumeLater(key, address, waitMs);
+            return;
+          }
+          claimed = await this.claimNext(key);
         }
-        const claimed = await this.claimNext(key);
         if (!claimed) {
           this.mine.delete(key); // whatever was accepted here was finished by another instance
           return;
