@@ -6,7 +6,8 @@ import { WebChatSender } from './channels/web/index.js';
 import type { Db } from './db/connection.js';
 import type { Activity, ChannelId } from './engine/activity.js';
 import { dbServices } from './engine/db-services.js';
-import { Engine, type Understanding } from './engine/engine.js';
+import { Engine } from './engine/engine.js';
+import { asUnderstander, type Understander, type Understanding } from './nlu/understand.js';
 import type { InboxOptions } from './engine/inbox.js';
 import { Outbox, type ChannelSender, type OutboxOptions } from './engine/outbox.js';
 import type { Services } from './engine/services.js';
@@ -19,7 +20,8 @@ import { loadTranslator, type Translator } from './i18n/index.js';
 
 export interface AppOptions {
   db: Db;
-  nlu: Understanding;
+  /** The intent model, run in this thread, or an understander (e.g. the model in its own thread). */
+  nlu: Understanding | Understander;
   log: Logger;
   officeHours: string;
   timeZone: string;
@@ -65,7 +67,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const outbox = new Outbox(opts.db, opts.log, opts.outbox);
   const engine = new Engine({
     db: opts.db,
-    nlu: opts.nlu,
+    nlu: asUnderstander(opts.nlu),
     i18n,
     services,
     outbox,

@@ -8,7 +8,7 @@ import { channelsFromConfig } from './channels/from-config.js';
 import { loadConfig } from './config.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { createLogger } from './log.js';
-import { loadIntentModel } from './nlu/index.js';
+import { startNluThread } from './nlu/threaded.js';
 import { retentionPolicy, startRetentionSweeper } from './privacy/retention.js';
 
 function fail(err: unknown): never {
@@ -54,7 +54,11 @@ const channels = (() => {
     return fail(err);
   }
 })();
-const nlu = await loadIntentModel({ cacheDir: config.NLU_CACHE_DIR }).catch(fail);
+// The intent model runs in its own thread (trained there on the first start); without it the bot is deaf.
+const nlu = await startNluThread({ cacheDir: config.NLU_CACHE_DIR }, (err) => {
+  log.fatal({ err, component: 'nlu' }, 'intent model thread stopped; exiting');
+  process.exit(1);
+}).catch(fail);
 const app = await createApp({
   db: database.db,
   nlu,
@@ -99,6 +103,7 @@ async function shutdown(signal: string): Promise<void> {
   await sla.stop();
   await retention.stop();
   await app.stop();
+  await nlu.close();
   await database.close();
   process.exit(0);
 }

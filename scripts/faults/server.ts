@@ -11,7 +11,7 @@ import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createLogger } from '../../src/log.js';
 import type { Understanding } from '../../src/engine/engine.js';
 import type { IntentOrNone } from '../../src/nlu/catalog.js';
-import { loadIntentModel, loadModelFrom } from '../../src/nlu/index.js';
+import { startNluThread } from '../../src/nlu/threaded.js';
 
 /**
  * A stand-in intent model for the fault scripts (BENCH_NLU=keywords): deterministic, no training,
@@ -64,12 +64,14 @@ if (mode === 'echo') {
     log,
   );
   const modelPath = env['BENCH_MODEL'];
+  // As main.ts runs it: the intent model in its own thread.
   const nlu =
     env['BENCH_NLU'] === 'keywords'
       ? keywordModel
-      : modelPath
-        ? await loadModelFrom(modelPath)
-        : await loadIntentModel();
+      : await startNluThread(modelPath ? { modelPath } : {}, (err) => {
+          log.fatal({ err }, 'intent model thread stopped');
+          process.exit(1);
+        });
   const app = await createApp({
     db: database.db,
     nlu,

@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { Batcher, eachOf, type Outcome } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
@@ -11,18 +11,19 @@ export interface Sighting {
   /** When the platform says the message was sent (the 24-hour reply windows count from it). */
   at: Date;
   now: Date;
-  /** The language this turn answers in. */
-  lang: Lang;
+  /** The language the citizen speaks, when it is known already (else see {@link Citizens.speaks}). */
+  lang?: Lang;
 }
 
 /**
  * Keeps the citizen record of each chat up to date at every message: created on the first, then its
  * address, last-seen times and language. Under load many turns start together; their records are
- * written with one bulk upsert and their ids read with one query per channel, instead of a round trip
- * per message.
+ * written with one bulk upsert while their ids are read with one query per channel, at the same time,
+ * instead of a round trip per message (or two in a row).
  *
  * @example
- * const citizenId = await citizens.seen({ address, at: activity.at, now, lang: 'fr' });
+ * const citizenId = await citizens.seen({ address, at: activity.at, now });
+ * await citizens.speaks(citizenId, 'fr'); // when the turn settled on another language than before
  */
 export class Citizens {
   private readonly batch = new Batcher<Sighting, Types.ObjectId>((sightings) => this.write(sightings));
@@ -34,6 +35,11 @@ export class Citizens {
     return this.batch.add(sighting);
   }
 
+  /** Records the language the citizen is answered in (notifications outside a turn use it). */
+  async speaks(id: Types.ObjectId, lang: Lang): Promise<void> {
+    await this.db.Citizen.updateOne({ _id: id }, { $set: { lang } });
+  }
+
   private filter(s: Sighting): { channel: string; channelUserId: string } {
     return { channel: s.address.channel, channelUserId: s.address.userId };
   }
@@ -42,31 +48,50 @@ export class Citizens {
   private update(s: Sighting): Record<string, Record<string, unknown>> {
     return {
       // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
-      $set: { address: s.address, lastSeenAt: s.now, lastInboundAt: s.at, lang: s.lang, updatedAt: s.now },
+      $set: {
+        address: s.address,
+        lastSeenAt: s.now,
+        lastInboundAt: s.at,
+        updatedAt: s.now,
+        ...(s.lang ? { lang: s.lang } : {}),
+      },
       $setOnInsert: { contactConsent: false, createdAt: s.now },
       $unset: { erasedAt: 1 },
     };
   }
 
   private async write(sightings: Sighting[]): Promise<Outcome<Types.ObjectId>[]> {
-    const written = await eachOf(sightings.length, () =>
-      this.db.Citizen.collection.bulkWrite(
-        sightings.map((s) => ({
-          updateOne: { filter: this.filter(s), update: this.update(s), upsert: true },
-        })),
-        { ordered: false },
-      ),
-    );
-    const ids = new Map<string, Types.ObjectId>();
     const idKey = (channel: string, userId: string): string => `${channel}\u0000${userId}`;
-    for (const channel of new Set(sightings.map((s) => s.address.channel))) {
-      const userIds = sightings.filter((s) => s.address.channel === channel).map((s) => s.address.userId);
-      const docs = await this.db.Citizen.find(
-        { channel, channelUserId: { $in: userIds } },
-        { _id: 1, channelUserId: 1 },
-      ).lean();
-      for (const doc of docs) ids.set(idKey(channel, doc.channelUserId), doc._id);
-    }
+    // The ids are read while the upsert runs: a citizen who existed is found either way, and one the
+    // upsert creates is in its result. Anyone left over (the read ran first, and the upsert failed
+    // or was not reported) gets a single upsert of their own.
+    let upserted: Partial<Record<number, unknown>> = {};
+    const [written, found] = await Promise.all([
+      eachOf(sightings.length, async () => {
+        const result = await this.db.Citizen.collection.bulkWrite(
+          sightings.map((s) => ({
+            updateOne: { filter: this.filter(s), update: this.update(s), upsert: true },
+          })),
+          { ordered: false },
+        );
+        upserted = result.upsertedIds;
+      }),
+      Promise.all(
+        [...new Set(sightings.map((s) => s.address.channel))].map(async (channel) => {
+          const userIds = sightings.filter((s) => s.address.channel === channel).map((s) => s.address.userId);
+          const docs = await this.db.Citizen.find(
+            { channel, channelUserId: { $in: userIds } },
+            { _id: 1, channelUserId: 1 },
+          ).lean();
+          return docs.map((doc) => [idKey(channel, doc.channelUserId), doc._id] as const);
+        }),
+      ),
+    ]);
+    const ids = new Map<string, Types.ObjectId>(found.flat());
+    sightings.forEach((s, i) => {
+      const id = upserted[i];
+      if (id instanceof Types.ObjectId) ids.set(idKey(s.address.channel, s.address.userId), id);
+    });
     return Promise.all(
       sightings.map(async (s, i): Promise<Outcome<Types.ObjectId>> => {
         const outcome = written[i];
@@ -76,9 +101,7 @@ export class Citizens {
           return this.one(s);
         }
         const id = ids.get(idKey(s.address.channel, s.address.userId));
-        return id
-          ? { ok: true, value: id }
-          : { ok: false, error: new Error('citizen upsert left no record') };
+        return id ? { ok: true, value: id } : this.one(s);
       }),
     );
   }

@@ -13,7 +13,8 @@ import { MainDialog } from '../../dialogs/main.js';
 import type { Db } from '../db/connection.js';
 import { MongoStorage } from '../db/storage.js';
 import type { Translator } from '../i18n/index.js';
-import { isLang, NONE, type Classification, type Lang } from '../nlu/catalog.js';
+import { isLang, type Lang } from '../nlu/catalog.js';
+import type { Understander } from '../nlu/understand.js';
 import { conversationKey, type Activity, type Address } from './activity.js';
 import { Citizens } from './citizens.js';
 import { Inbox, type InboxOptions } from './inbox.js';
@@ -23,16 +24,11 @@ import { replySchema, toPlainText, type Reply } from './replies.js';
 import type { Services } from './services.js';
 import { setTurnInfo, type TurnInfo } from './turn.js';
 
-/** The part of the intent model the engine uses (see src/nlu). */
-export interface Understanding {
-  classify(text: string, opts?: { lang?: Lang }): Classification;
-  /** The message's language; `prior` is kept unless the message clearly says otherwise. */
-  detectLanguage(text: string, prior?: Lang): Lang;
-}
+export type { Understanding } from '../nlu/understand.js';
 
 export interface EngineDeps {
   db: Db;
-  nlu: Understanding;
+  nlu: Understander;
   i18n: Translator;
   services: Services;
   outbox: Outbox;
@@ -212,15 +208,21 @@ export class Engine {
     const replies: Reply[] = [];
     ctx.turnState.set(REPLIES, replies);
 
-    const profile = await this.profileState.get(ctx, newProfile());
+    // The citizen record and the conversation state are read at the same time; the record's language
+    // is written at the end, and only when it changed.
+    const [profile, citizen] = await Promise.all([
+      this.profileState.get(ctx, newProfile()),
+      this.citizens.seen({ address: activity.address, at: activity.at, now }),
+    ]);
+    const spoken = profile.lang;
     const text = activity.text?.trim() ?? '';
-    const lang = this.pickLanguage(text, profile, activity.localeHint);
-    const citizen = await this.citizens.seen({ address: activity.address, at: activity.at, now, lang });
+    const hinted = activity.localeHint?.slice(0, 2).toLowerCase();
+    const { lang, nlu } = await this.deps.nlu.understand(text, {
+      chosen: profile.chosenLang,
+      prior: profile.lang ?? (isLang(hinted) ? hinted : 'en'),
+    });
     const citizenId = String(citizen);
 
-    const nlu: Classification = text
-      ? this.deps.nlu.classify(text, { lang })
-      : { text, intent: NONE, score: 0, lang, references: [] };
     if (text) remember(profile, { from: 'citizen', text, at: now.toISOString() });
 
     const info: TurnInfo = {
@@ -253,9 +255,11 @@ export class Engine {
     if (info.outcome.erased) {
       await this.conversationState.delete(ctx);
     } else {
-      // The dialogs may have changed it (the citizen chose a language).
-      if (lang !== info.lang) await db.Citizen.updateOne({ _id: citizen }, { $set: { lang: info.lang } });
-      await this.conversationState.saveChanges(ctx);
+      // A new citizen, another language detected, or one the citizen chose in the dialogs.
+      await Promise.all([
+        spoken === info.lang ? undefined : this.citizens.speaks(citizen, info.lang),
+        this.conversationState.saveChanges(ctx),
+      ]);
     }
   }
 
@@ -275,17 +279,5 @@ export class Engine {
       return false;
     }
     return true;
-  }
-
-  /**
-   * The citizen's chosen language wins; otherwise the message is weighed against what the conversation
-   * already speaks (or the device's language, or English), so "ok" or "2" never switches language and
-   * "bonjour, j'ai un problème" does.
-   */
-  private pickLanguage(text: string, profile: Profile, localeHint: string | undefined): Lang {
-    if (profile.chosenLang) return profile.chosenLang;
-    const hinted = localeHint?.slice(0, 2).toLowerCase();
-    const prior = profile.lang ?? (isLang(hinted) ? hinted : 'en');
-    return /\p{L}/u.test(text) ? this.deps.nlu.detectLanguage(text, prior) : prior;
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import { spawnWorker, workerEntry } from '../../threads.js';
 import { Journal, recover } from './journal.js';
 import { WireServer } from './server.js';
 import { Store } from './store.js';
@@ -157,30 +157,8 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/**
- * The worker entry, beside this file with the same extension: `worker.ts` when running from source
- * (tsx, vitest), `worker.js` once compiled.
- */
-function workerEntry(): URL {
-  const ext = /\.([cm]?[jt]s)$/.exec(import.meta.url)?.[1] ?? 'js';
-  return new URL(`./worker.${ext}`, import.meta.url);
-}
-
-/**
- * The Worker to run `entry` in. Compiled JS loads as is. From source, Node 20 does not apply the
- * parent's `--import tsx` (nor vitest's own transform) to a worker's entry, so a small eval'd
- * bootstrap registers tsx's ESM hooks inside the worker first, then imports the `.ts` entry.
- */
-function spawnWorker(entry: URL, workerData: unknown): Worker {
-  const common = { workerData, name: 'embedded-mongo' };
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, common);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { ...common, eval: true });
-}
-
 async function startInWorker(opts: EmbeddedMongoOptions, log: (msg: string) => void): Promise<EmbeddedMongo> {
-  const entry = workerEntry();
+  const entry = workerEntry(import.meta.url, 'worker');
   if (!existsSync(fileURLToPath(entry))) throw new Error(`embedded database worker ${entry.href} is missing`);
   const data: z.input<typeof workerOptionsSchema> = {
     ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
@@ -190,7 +168,7 @@ async function startInWorker(opts: EmbeddedMongoOptions, log: (msg: string) => v
     ...(opts.compactAfterBytes !== undefined ? { compactAfterBytes: opts.compactAfterBytes } : {}),
     ...(opts.indexLookups !== undefined ? { indexLookups: opts.indexLookups } : {}),
   };
-  const worker = spawnWorker(entry, data);
+  const worker = spawnWorker(entry, { workerData: data, name: 'embedded-mongo' });
 
   let state: 'starting' | 'running' | 'closing' | 'gone' = 'starting';
   let onReady: (m: { uri: string; port: number }) => void = () => undefined;
