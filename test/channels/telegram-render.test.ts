@@ -117,6 +117,18 @@ describe('SendLimiter', () => {
     expect((sorted[30] ?? 0) - (sorted[0] ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 
+  it("lets a burst within the second's budget go at once, and never more than the budget in any second", async () => {
+    const clock = virtualClock();
+    const limiter = new SendLimiter({ perChatIntervalMs: 0, globalPerSecond: 30 }, clock.now, clock.sleep);
+    const slots = [];
+    for (let i = 0; i < 65; i += 1) slots.push(await limiter.acquire(`chat-${i}`));
+    expect(slots.slice(0, 30)).toEqual(new Array(30).fill(0));
+    expect(slots.slice(30, 60)).toEqual(new Array(30).fill(1000));
+    expect(slots.slice(60)).toEqual(new Array(5).fill(2000));
+    for (let i = 30; i < slots.length; i += 1)
+      expect((slots[i] ?? 0) - (slots[i - 30] ?? 0)).toBeGreaterThanOrEqual(1000);
+  });
+
   it('holds a chat back for retry_after after a 429, and only that chat', async () => {
     const limiter = new SendLimiter(
       {},

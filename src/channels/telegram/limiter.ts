@@ -10,8 +10,11 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /**
  * A small in-process pacer for Telegram's send limits. Slots are reserved synchronously, so concurrent
- * senders never take the same one; the caller then waits for its slot. It paces one process only: with
- * several instances, Telegram's 429 + retry_after (handled by the sender and the outbox) is the backstop.
+ * senders never take the same one; the caller then waits for its slot. The overall limit is a sliding
+ * window: at most `globalPerSecond` slots in any second, so a burst within the budget goes out at
+ * once instead of being spaced evenly (what Telegram counts is messages per second, not their spacing).
+ * It paces one process only: with several instances, Telegram's 429 + retry_after (handled by the
+ * sender and the outbox) is the backstop.
  *
  * @example
  * const limiter = new SendLimiter();
@@ -19,9 +22,12 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 export class SendLimiter {
   private readonly perChat: number;
-  private readonly spacing: number;
+  /** The last `recent.length` global slots, oldest at `oldest`, in the order (and time) they were given. */
+  private readonly recent: Float64Array;
+  private readonly windowMs: number;
+  private oldest = 0;
+  private latest = -Infinity;
   private readonly chatNext = new Map<string, number>();
-  private globalNext = 0;
   private acquired = 0;
 
   constructor(
@@ -30,7 +36,10 @@ export class SendLimiter {
     private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
   ) {
     this.perChat = limits.perChatIntervalMs ?? 1000;
-    this.spacing = 1000 / (limits.globalPerSecond ?? 30);
+    const perSecond = limits.globalPerSecond ?? 30;
+    const count = Math.max(1, Math.floor(perSecond));
+    this.recent = new Float64Array(count).fill(-Infinity);
+    this.windowMs = (1000 * count) / perSecond;
   }
 
   /** Waits for the next slot of `chatId` (and of the bot as a whole); resolves with the slot's time. */
@@ -44,8 +53,11 @@ export class SendLimiter {
     if (chatSlot > start) await this.sleep(chatSlot - start);
     // Never earlier than the chat's slot, even if a timer fires a hair early.
     const ready = Math.max(this.now(), chatSlot);
-    const slot = Math.max(ready, this.globalNext);
-    this.globalNext = slot + this.spacing;
+    // Slots are given in time order, so the one given `count` slots ago starts the window to respect.
+    const slot = Math.max(ready, this.latest, (this.recent[this.oldest] ?? -Infinity) + this.windowMs);
+    this.recent[this.oldest] = slot;
+    this.oldest = (this.oldest + 1) % this.recent.length;
+    this.latest = slot;
     this.chatNext.set(chatId, Math.max(this.chatNext.get(chatId) ?? 0, slot + this.perChat));
     if (slot > ready) await this.sleep(slot - ready);
     return slot;
