@@ -42,6 +42,12 @@ interface LocalEntry {
   stored?: OutboundMessageRecord | undefined;
 }
 
+/** Replies of one turn, numbered from this instance's memory of the conversation's counter. */
+interface Numbered {
+  key: string;
+  docs: OutboundMessageRecord[];
+}
+
 /** Conversations whose settled `seq` is remembered (beyond, the oldest is forgotten: one more query). */
 const MAX_REMEMBERED = 50_000;
 
@@ -105,7 +111,7 @@ export class Outbox {
     const counter = (doc: Unnumbered): string => `outbox:${doc.conversationKey}`;
     const drawn = new Map<string, number>();
     for (const doc of turns.flat()) drawn.set(counter(doc), (drawn.get(counter(doc)) ?? 0) + 1);
-    await driverCollection<Sequence>(this.db.Sequence).bulkWrite(
+    await this.sequences().bulkWrite(
       [...drawn].map(([name, count]) => ({
         updateOne: { filter: { _id: name }, update: { $inc: { value: count } }, upsert: true },
       })),
@@ -114,14 +120,56 @@ export class Outbox {
     const counters = await this.db.Sequence.find({ _id: { $in: [...drawn.keys()] } }).lean();
     const nextSeq = new Map(counters.map((c) => [c._id, c.value - (drawn.get(c._id) ?? 0) + 1]));
     const numbered = turns.map((docs) =>
-      docs.map((doc): OutboundMessageRecord => {
-        const seq = nextSeq.get(counter(doc));
-        if (seq === undefined) throw new Error(`sequence ${counter(doc)} missing after its increment`);
-        nextSeq.set(counter(doc), seq + 1);
-        return { ...doc, seq };
-      }),
+      this.claimIfHead(
+        docs.map((doc): OutboundMessageRecord => {
+          const seq = nextSeq.get(counter(doc));
+          if (seq === undefined) throw new Error(`sequence ${counter(doc)} missing after its increment`);
+          nextSeq.set(counter(doc), seq + 1);
+          return { ...doc, seq };
+        }),
+      ),
     );
-    const all = numbered.flat();
+    return this.insert(numbered);
+  });
+
+  /**
+   * New replies of the same tick numbered from memory ({@link lastSeq}): inserted while the counters
+   * are raised to match (`$max`, so a counter is never left behind what was inserted), two commands
+   * in parallel instead of three in a row. Should the memory be stale (another instance enqueued
+   * meanwhile), the insert collides on (conversationKey, seq), the memory is dropped and the turn
+   * retried, drawing its numbers from the counter.
+   */
+  private readonly numbered = new Batcher<Numbered, OutboundMessageRecord[]>(async (turns) => {
+    const top = new Map<string, number>();
+    for (const { key, docs } of turns)
+      for (const doc of docs) top.set(key, Math.max(top.get(key) ?? 0, doc.seq));
+    const [outcomes] = await Promise.all([
+      this.insert(turns.map((t) => t.docs)),
+      this.sequences().bulkWrite(
+        [...top].map(([key, value]) => ({
+          updateOne: { filter: { _id: `outbox:${key}` }, update: { $max: { value } }, upsert: true },
+        })),
+        { ordered: false },
+      ),
+    ]);
+    outcomes.forEach((outcome, i) => {
+      const key = turns[i]?.key;
+      if (!outcome.ok && key !== undefined) this.lastSeq.delete(key);
+    });
+    return outcomes;
+  });
+
+  private sequences(): ReturnType<typeof driverCollection<Sequence>> {
+    return driverCollection<Sequence>(this.db.Sequence);
+  }
+
+  /**
+   * Inserts numbered turns with one command and resolves, per turn, with its replies as stored (a
+   * reply already stored, by a replayed turn racing this one, is left out), or the error of one that
+   * could not be stored.
+   */
+  private async insert(turns: OutboundMessageRecord[][]): Promise<Outcome<OutboundMessageRecord[]>[]> {
+    const all = turns.flat();
     const outcomes = await eachOf(all.length, () =>
       this.db.OutboundMessage.collection.insertMany(all, { ordered: false }),
     );
@@ -135,13 +183,28 @@ export class Outbox {
           ).map((d) => String(d._id)),
     );
     let at = 0;
-    return numbered.map((docs): Outcome<OutboundMessageRecord[]> => {
+    return turns.map((docs): Outcome<OutboundMessageRecord[]> => {
       const mine = docs.map((doc) => ({ doc, outcome: outcomes[at++] }));
       const lost = mine.find(({ doc, outcome }) => outcome?.ok === false && !there.has(String(doc._id)));
       if (lost?.outcome?.ok === false) return { ok: false, error: lost.outcome.error };
       return { ok: true, value: mine.filter(({ outcome }) => outcome?.ok === true).map(({ doc }) => doc) };
     });
-  });
+  }
+
+  /**
+   * Stores a turn's replies already leased to this instance for sending when they come right after
+   * what it knows is settled and nothing of the conversation waits here: they are the head, and
+   * this instance sends them next, so no claim is needed before the first send.
+   */
+  private claimIfHead(docs: OutboundMessageRecord[]): OutboundMessageRecord[] {
+    const [first] = docs;
+    if (!first || this.stopped) return docs;
+    const key = first.conversationKey;
+    if (this.settledThrough.get(key) !== first.seq - 1 || this.local.has(key) || this.waiting.has(key))
+      return docs;
+    const lease = { owner: this.owner, until: new Date(Date.now() + this.opts.leaseMs) };
+    return docs.map((doc) => ({ ...doc, status: 'sending', lease }));
+  }
 
   /**
    * Claims of the same tick (many conversations' next replies at once) in one command. Each is the
@@ -182,6 +245,11 @@ export class Outbox {
    * next message is the one right after, it is the head: it is claimed without asking the database.
    */
   private readonly settledThrough = new Map<string, number>();
+  /**
+   * Per conversation, the last `seq` this instance stored: its next replies are numbered from it
+   * without reading the counter (see {@link numbered}). Bounded like {@link settledThrough}.
+   */
+  private readonly lastSeq = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -246,9 +314,20 @@ export class Outbox {
         updatedAt: now,
         ...(caseReference ? { caseReference } : {}),
       }));
-      const numbered = await this.stores.add(docs);
+      const last = this.lastSeq.get(key);
+      const stored =
+        last === undefined
+          ? await this.stores.add(docs)
+          : await this.numbered.add({
+              key,
+              docs: this.claimIfHead(docs.map((doc, i) => ({ ...doc, seq: last + 1 + i }))),
+            });
+      // Numbers drawn for a reply a replay had stored already are unknown here: read the counter next time.
+      if (last !== undefined) keepRecent(this.lastSeq, key, last + docs.length);
+      else if (stored.length === docs.length)
+        keepRecent(this.lastSeq, key, Math.max(...stored.map((doc) => doc.seq)));
       const queue = this.local.get(key) ?? [];
-      for (const doc of numbered) queue.push({ seq: doc.seq, id: doc._id, stored: doc });
+      for (const doc of stored) queue.push({ seq: doc.seq, id: doc._id, stored: doc });
       this.local.set(key, queue);
     }
     this.kick(key);
@@ -418,6 +497,10 @@ export class Outbox {
   private async claimMine(mine: LocalEntry, now: Date): Promise<OutboundMessageRecord | null> {
     const stored = mine.stored;
     if (!stored) return this.claim(mine.id, now);
+    // Stored leased to this instance (see claimIfHead): sent as it is while the lease has time left.
+    const until = stored.lease?.owner === this.owner ? stored.lease.until.getTime() : 0;
+    if (until - now.getTime() > this.opts.leaseMs / 2) return stored;
+    if (until > 0) return this.claim(mine.id, now);
     return (await this.claims.add({ id: mine.id, now })) ? stored : null;
   }
 
@@ -442,12 +525,7 @@ export class Outbox {
 
   /** Records that everything up to `seq` is settled, keeping the most recently active conversations. */
   private remember(key: string, seq: number): void {
-    this.settledThrough.delete(key);
-    this.settledThrough.set(key, seq);
-    if (this.settledThrough.size > MAX_REMEMBERED) {
-      const oldest = this.settledThrough.keys().next();
-      if (!oldest.done) this.settledThrough.delete(oldest.value);
-    }
+    keepRecent(this.settledThrough, key, seq);
   }
 
   /** Forgets what this instance enqueued up to `seq` in the conversation: it is sent or dead. */
@@ -501,6 +579,16 @@ export class Outbox {
       // A dead letter no longer blocks the conversation; a failed one holds the later replies back.
       return dead ? 'dead' : 'failed';
     }
+  }
+}
+
+/** Sets `key` in `map` as its most recent entry, forgetting the oldest beyond {@link MAX_REMEMBERED}. */
+function keepRecent(map: Map<string, number>, key: string, value: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
   }
 }
 
