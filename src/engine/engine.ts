@@ -1,7 +1,6 @@
 import {
   ActivityTypes,
   BotAdapter,
-  ConversationState,
   TurnContext,
   type Activity as BfActivity,
   type ConversationReference,
@@ -22,6 +21,7 @@ import { Outbox } from './outbox.js';
 import { newProfile, remember, type Profile } from './profile.js';
 import { replySchema, toPlainText, type Reply } from './replies.js';
 import type { Services } from './services.js';
+import { TurnState } from './state.js';
 import { setTurnInfo, type TurnInfo } from './turn.js';
 
 export type { Understanding } from '../nlu/understand.js';
@@ -105,7 +105,7 @@ function refToActivity(ref: Partial<ConversationReference>): Partial<BfActivity>
 export class Engine {
   readonly inbox: Inbox;
   private readonly adapter = new CollectingAdapter();
-  private readonly conversationState: ConversationState;
+  private readonly conversationState: TurnState;
   private readonly dialogState;
   private readonly profileState;
   private readonly dialogs: DialogSet;
@@ -113,7 +113,7 @@ export class Engine {
   private readonly citizens: Citizens;
 
   constructor(private readonly deps: EngineDeps) {
-    this.conversationState = new ConversationState(
+    this.conversationState = new TurnState(
       new MongoStorage(deps.db.StateItem, { guardOverwrites: true }),
     );
     this.dialogState = this.conversationState.createProperty<DialogState>('dialogState');
