@@ -49,7 +49,9 @@ export class MongoStorage implements Storage {
 
   /** Reads made in the same tick (turns of many conversations at once) are one query. */
   private readonly reads = new Batcher<string[], StoreItems>(async (requests) => {
-    const docs = await this.model.find({ _id: { $in: [...new Set(requests.flat())] } }).lean();
+    const docs = await driverCollection<StateItem>(this.model)
+      .find({ _id: { $in: [...new Set(requests.flat())] } })
+      .toArray();
     const found = new Map(docs.map((doc) => [doc._id, doc]));
     return requests.map((keys) => {
       const items: StoreItems = {};

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
-import { Batcher, eachOf, type Outcome } from '../db/batch.js';
+import { Batcher, driverCollection, eachOf, type Outcome } from '../db/batch.js';
 import type { Db } from '../db/connection.js';
+import type { CitizenRecord } from '../db/models/citizen.js';
 import { isDuplicateKeyError } from '../db/models/sequence.js';
 import type { Lang } from '../nlu/catalog.js';
 import type { Address } from './activity.js';
@@ -79,10 +80,9 @@ export class Citizens {
       Promise.all(
         [...new Set(sightings.map((s) => s.address.channel))].map(async (channel) => {
           const userIds = sightings.filter((s) => s.address.channel === channel).map((s) => s.address.userId);
-          const docs = await this.db.Citizen.find(
-            { channel, channelUserId: { $in: userIds } },
-            { _id: 1, channelUserId: 1 },
-          ).lean();
+          const docs = await driverCollection<CitizenRecord>(this.db.Citizen)
+            .find({ channel, channelUserId: { $in: userIds } }, { projection: { _id: 1, channelUserId: 1 } })
+            .toArray();
           return docs.map((doc) => [idKey(channel, doc.channelUserId), doc._id] as const);
         }),
       ),
