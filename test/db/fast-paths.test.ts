@@ -319,6 +319,14 @@ const updateArb: fc.Arbitrary<Doc> = fc
       ),
       { maxKeys: 2 },
     ),
+    fc.dictionary(
+      updatePath,
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom<unknown>(1, -1, 2.5, 0, -0) },
+        { weight: 1, arbitrary: fc.constantFrom<unknown>('x', NaN, null, new Date(0)) },
+      ),
+      { maxKeys: 2 },
+    ),
     rarely(
       fc.constantFrom<Doc>(
         { $push: { a: 1 } },
@@ -327,10 +335,10 @@ const updateArb: fc.Arbitrary<Doc> = fc
         { $max: { d: 1 } },
       ),
     ),
-    fc.shuffledSubarray(['$set', '$unset', '$inc'], { minLength: 1 }),
+    fc.shuffledSubarray(['$set', '$unset', '$inc', '$max'], { minLength: 1 }),
   )
-  .map(([set, unset, inc, extra, order]) => {
-    const ops: Doc = { $set: { ...set }, $unset: { ...unset }, $inc: { ...inc } };
+  .map(([set, unset, inc, max, extra, order]) => {
+    const ops: Doc = { $set: { ...set }, $unset: { ...unset }, $inc: { ...inc }, $max: { ...max } };
     const out: Doc = {};
     for (const op of order) out[op] = ops[op];
     return { ...out, ...(extra ?? {}) };
@@ -358,8 +366,14 @@ const plainUpdateArb: fc.Arbitrary<Doc> = fc
     fc.dictionary(fc.constantFrom('a.x', 'b', 'd.e', 'f'), value, { maxKeys: 2 }),
     fc.dictionary(fc.constantFrom('a.y', 'g', 'h.i'), fc.constant<unknown>(1), { maxKeys: 1 }),
     fc.dictionary(fc.constantFrom('c', 'j.k'), fc.constantFrom<unknown>(1, -1, 0.5), { maxKeys: 2 }),
+    fc.dictionary(fc.constantFrom('l', 'm.n'), fc.constantFrom<unknown>(3, -3, 0), { maxKeys: 2 }),
   )
-  .map(([$set, $unset, $inc]) => ({ $set: { ...$set }, $unset: { ...$unset }, $inc: { ...$inc } }));
+  .map(([$set, $unset, $inc, $max]) => ({
+    $set: { ...$set },
+    $unset: { ...$unset },
+    $inc: { ...$inc },
+    $max: { ...$max },
+  }));
 
 describe('fast updates', () => {
   function check(doc: Doc, u: Doc): boolean {
@@ -373,7 +387,7 @@ describe('fast updates', () => {
     return true;
   }
 
-  it('apply $set/$unset/$inc through sub-documents without mingo, as mingo does', () => {
+  it('apply $set/$unset/$inc/$max through sub-documents without mingo, as mingo does', () => {
     let fast = 0;
     fc.assert(
       fc.property(plainDocArb, plainUpdateArb, (doc, u) => {

@@ -3,11 +3,11 @@ import { plainPath } from './match.js';
 import { isDoc, type Doc } from './values.js';
 
 /*
- * `$set`, `$unset` and `$inc` on plain or dotted paths through sub-documents, without mingo's
+ * `$set`, `$unset`, `$inc` and numeric `$max` on plain or dotted paths through sub-documents, without mingo's
  * updater (which copies its operator table and deep-clones the document on every call). The
  * result is the document mingo's updater produces (checked against it by
  * `test/db/fast-paths.test.ts`); whenever mingo's answer would differ from a plain walk — an
- * array, `null` or a scalar on the path, `$inc` of a non-number, `_id`, positional operators,
+ * array, `null` or a scalar on the path, `$inc` or `$max` of a non-number, `_id`, positional operators,
  * conflicting paths, any other operator — the caller is told to use mingo (undefined).
  *
  * The input is never modified: the result is a copy along the changed paths, sharing every
@@ -15,12 +15,13 @@ import { isDoc, type Doc } from './values.js';
  * is safe; cursors keep their snapshots).
  */
 
-const FAST_OPERATORS = new Set(['$set', '$unset', '$inc']);
+const FAST_OPERATORS = new Set(['$set', '$unset', '$inc', '$max']);
 
 type Step =
   | { op: '$set'; parts: string[]; value: unknown }
   | { op: '$unset'; parts: string[] }
-  | { op: '$inc'; parts: string[]; amount: number };
+  | { op: '$inc'; parts: string[]; amount: number }
+  | { op: '$max'; parts: string[]; value: number };
 
 /** The steps of `modifier` in application order, or undefined when mingo must apply it. */
 function plan(modifier: Doc): Step[] | undefined {
@@ -37,10 +38,11 @@ function plan(modifier: Doc): Step[] | undefined {
       paths.add(path);
       if (op === '$set') steps.push({ op, parts, value });
       else if (op === '$unset') steps.push({ op, parts });
-      else if (typeof value === 'number' && !Number.isNaN(value))
-        steps.push({ op: '$inc', parts, amount: value });
-      // mingo's own error for `$inc: { a: 'x' }` stays mingo's.
-      else return undefined;
+      else if (typeof value !== 'number' || Number.isNaN(value))
+        // mingo's own error for `$inc: { a: 'x' }` stays mingo's, as does its ordering of other types.
+        return undefined;
+      else if (op === '$inc') steps.push({ op, parts, amount: value });
+      else steps.push({ op: '$max', parts, value });
     }
   }
   // `a` with `a.b` is a conflict (an error in mingo and MongoDB alike): mingo reports it.
@@ -55,7 +57,7 @@ function plan(modifier: Doc): Step[] | undefined {
 }
 
 /**
- * Applies an operator update made only of `$set`/`$unset`/`$inc` (with `$setOnInsert` already
+ * Applies an operator update made only of `$set`/`$unset`/`$inc`/`$max` (with `$setOnInsert` already
  * folded into `$set` by the caller) and returns the new document, or undefined when mingo's
  * updater must do it.
  */
@@ -123,6 +125,10 @@ export function fastUpdate(doc: Doc, modifier: Doc): Doc | undefined {
         base = current || 0;
       }
       node[leaf] = base + step.amount;
+    } else if (step.op === '$max') {
+      if (current === undefined) node[leaf] = step.value;
+      else if (typeof current !== 'number' || Number.isNaN(current)) return undefined;
+      else if (step.value > current) node[leaf] = step.value;
     } else if (!isEqual(current, step.value)) {
       node[leaf] = cloneDeep(step.value);
     }
