@@ -56,32 +56,36 @@ const MISSING = keyOf(null);
  * element, lists the document under `null`.
  */
 export function lookupKeysAt(doc: Doc, path: string): Set<string> {
-  const parts = path.split('.');
   const out = new Set<string>();
-  const addDeep = (v: unknown): void => {
-    out.add(keyOf(v));
-    if (Array.isArray(v)) {
-      if (v.length === 0) out.add(MISSING);
-      for (const el of v) addDeep(el);
-    }
-  };
-  const walk = (node: unknown, i: number): void => {
-    if (i === parts.length) {
-      addDeep(node);
-      return;
-    }
-    const part = parts[i] ?? '';
-    if (Array.isArray(node)) {
-      if (node.length === 0) out.add(MISSING);
-      for (const el of node) walk(el, i);
-      if (/^\d+$/.test(part) && Number(part) < node.length) walk(node[Number(part)], i + 1);
-      return;
-    }
-    if (isDoc(node) && Object.prototype.hasOwnProperty.call(node, part)) walk(node[part], i + 1);
-    else out.add(MISSING);
-  };
-  walk(doc, 0);
+  addKeysAt(out, path.split('.'), doc, 0);
   return out;
+}
+
+// Module-level functions, not closures made per call: this runs for every index of every write, and
+// (from source, under tsx) each closure made is also named at run time.
+function addKeysAt(out: Set<string>, parts: string[], node: unknown, i: number): void {
+  if (i === parts.length) {
+    addKeysDeep(out, node);
+    return;
+  }
+  const part = parts[i] ?? '';
+  if (Array.isArray(node)) {
+    if (node.length === 0) out.add(MISSING);
+    for (const el of node) addKeysAt(out, parts, el, i);
+    if (/^\d+$/.test(part) && Number(part) < node.length) addKeysAt(out, parts, node[Number(part)], i + 1);
+    return;
+  }
+  if (isDoc(node) && Object.prototype.hasOwnProperty.call(node, part))
+    addKeysAt(out, parts, node[part], i + 1);
+  else out.add(MISSING);
+}
+
+function addKeysDeep(out: Set<string>, v: unknown): void {
+  out.add(keyOf(v));
+  if (Array.isArray(v)) {
+    if (v.length === 0) out.add(MISSING);
+    for (const el of v) addKeysDeep(out, el);
+  }
 }
 
 function singleKey(k: string): string {

@@ -47,33 +47,35 @@ export function keyOf(value: unknown): string {
  * An empty result means the path is missing.
  */
 export function valuesAt(doc: unknown, path: string): unknown[] {
-  const parts = path.split('.');
   const out: unknown[] = [];
-  const walk = (node: unknown, i: number): void => {
-    if (i === parts.length) {
-      if (Array.isArray(node)) {
-        if (node.length === 0) out.push(undefined);
-        else out.push(...node);
-      } else out.push(node);
-      return;
-    }
-    const part = parts[i] ?? '';
-    if (Array.isArray(node)) {
-      if (/^\d+$/.test(part) && Number(part) < node.length) {
-        walk(node[Number(part)], i + 1);
-        return;
-      }
-      for (const el of node) if (isDoc(el)) walkDoc(el, i);
-      return;
-    }
-    if (isDoc(node)) walkDoc(node, i);
-  };
-  const walkDoc = (node: Doc, i: number): void => {
-    const part = parts[i] ?? '';
-    if (Object.prototype.hasOwnProperty.call(node, part)) walk(node[part], i + 1);
-  };
-  walk(doc, 0);
+  pushValuesAt(out, path.split('.'), doc, 0);
   return out;
+}
+
+// Module-level functions, not closures made per call: this runs for every path of every match.
+function pushValuesAt(out: unknown[], parts: string[], node: unknown, i: number): void {
+  if (i === parts.length) {
+    if (Array.isArray(node)) {
+      if (node.length === 0) out.push(undefined);
+      else out.push(...node);
+    } else out.push(node);
+    return;
+  }
+  const part = parts[i] ?? '';
+  if (Array.isArray(node)) {
+    if (/^\d+$/.test(part) && Number(part) < node.length) {
+      pushValuesAt(out, parts, node[Number(part)], i + 1);
+      return;
+    }
+    for (const el of node) if (isDoc(el)) pushValuesInDoc(out, parts, el, i);
+    return;
+  }
+  if (isDoc(node)) pushValuesInDoc(out, parts, node, i);
+}
+
+function pushValuesInDoc(out: unknown[], parts: string[], node: Doc, i: number): void {
+  const part = parts[i] ?? '';
+  if (Object.prototype.hasOwnProperty.call(node, part)) pushValuesAt(out, parts, node[part], i + 1);
 }
 
 /** The single value at a dotted path without array traversal (`undefined` when missing). */
