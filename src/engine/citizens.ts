@@ -38,8 +38,18 @@ export class Citizens {
 
   /** Records the language the citizen is answered in (notifications outside a turn use it). */
   async speaks(id: Types.ObjectId, lang: Lang): Promise<void> {
-    await this.db.Citizen.updateOne({ _id: id }, { $set: { lang } });
+    await this.languages.add({ id, lang });
   }
+
+  /** Languages recorded in the same tick (turns of many conversations ending at once), with one command. */
+  private readonly languages = new Batcher<{ id: Types.ObjectId; lang: Lang }, true>((changes) =>
+    eachOf(changes.length, () =>
+      driverCollection<CitizenRecord>(this.db.Citizen).bulkWrite(
+        changes.map(({ id, lang }) => ({ updateOne: { filter: { _id: id }, update: { $set: { lang } } } })),
+        { ordered: false },
+      ),
+    ),
+  );
 
   private filter(s: Sighting): { channel: string; channelUserId: string } {
     return { channel: s.address.channel, channelUserId: s.address.userId };
