@@ -1,7 +1,8 @@
 // `npm run bench:load`: simulated citizens over the Telegram webhook path against the fake Bot API,
 // the bot in a child process on the embedded database. Writes the "Load" section of BENCHMARKS.md.
-//   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1300 --cycle-ms 2500 --warmup-seconds 10 --rates 100,200]
+//   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1820 --cycle-ms 3500 --warmup-seconds 30 --rates 100,200]
 import { fork, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -116,19 +117,38 @@ export function textUpdate(chatId: number, text: string): Record<string, unknown
   };
 }
 
+/**
+ * Keep-alive connections to the bot, as Telegram keeps them. node:http rather than fetch: the load
+ * generator shares the bot's two cores, and fetch cost it about twice the CPU per request.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
 /** POSTs one update to the bot's webhook; resolves with the HTTP status (0 when the request failed). */
-export async function postUpdate(port: number, update: Record<string, unknown>): Promise<number> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/webhooks/telegram`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-      body: JSON.stringify(update),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
+export function postUpdate(port: number, update: Record<string, unknown>): Promise<number> {
+  const body = JSON.stringify(update);
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/webhooks/telegram',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-telegram-bot-api-secret-token': SECRET,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', () => resolve(0));
+      },
+    );
+    req.once('error', () => resolve(0));
+    req.end(body);
+  });
 }
 
 export interface LoadResult {
@@ -145,6 +165,11 @@ export interface LoadResult {
   p99: number;
   max: number;
   peakRssMb: number;
+  /**
+   * How even the offered load was: the standard deviation of the send rate over 250 ms windows of
+   * the measured period, per second (a Poisson stream at 500/s has about 45).
+   */
+  sendRateSd: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -155,7 +180,11 @@ const percentile = (sorted: number[], p: number): number =>
 
 /**
  * Each citizen sends a message, waits for the first reply (the latency), then for the rest of its
- * replies (`quietMs` without one), then until `cycleMs` after it sent; `cycleMs` 0 saturates.
+ * replies (`quietMs` without one), then for its next slot: citizen `i` sends at `i/citizens` of a
+ * cycle, then every `cycleMs`, on a fixed schedule (a citizen late for a slot sends at once and
+ * skips the slots it missed). With a cycle longer than a turn's replies plus `quietMs`, the offered
+ * load is as even as the schedule; shorter, citizens slip past their slots and bunch up. `cycleMs` 0
+ * saturates.
  */
 export async function runLoad(opts: {
   mode: 'app' | 'echo';
@@ -189,6 +218,8 @@ export async function runLoad(opts: {
     }
   });
   const latencies: number[] = [];
+  /** Sends of the measured window per 250 ms, for {@link LoadResult.sendRateSd}. */
+  const sendsPerQuarter = new Map<number, number>();
   /** First replies that arrived inside the measured window: the sustained rate, without the tail. */
   let answeredInWindow = 0;
   let sent = 0;
@@ -199,7 +230,8 @@ export async function runLoad(opts: {
   const citizen = async (index: number): Promise<void> => {
     const chatId = 100_000 + index;
     const key = String(chatId);
-    await sleep((index / opts.citizens) * Math.max(opts.cycleMs, 1000));
+    const firstAt = start + (index / opts.citizens) * Math.max(opts.cycleMs, 1000);
+    await sleep(firstAt - performance.now());
     for (let n = 0; performance.now() < end; n += 1) {
       const t0 = performance.now();
       const counted = t0 >= measureFrom;
@@ -213,7 +245,11 @@ export async function runLoad(opts: {
           resolve(at);
         });
       });
-      if (counted) sent += 1;
+      if (counted) {
+        sent += 1;
+        const quarter = Math.floor((t0 - measureFrom) / 250);
+        sendsPerQuarter.set(quarter, (sendsPerQuarter.get(quarter) ?? 0) + 1);
+      }
       const status = await postUpdate(
         bot.port,
         textUpdate(chatId, TEXTS[(index + n) % TEXTS.length] ?? 'hi'),
@@ -232,8 +268,13 @@ export async function runLoad(opts: {
       if (counted) latencies.push(at - t0);
       if (at >= measureFrom && at <= end) answeredInWindow += 1;
       // The rest of this message's replies, so they are not taken for the next one's.
-      while (performance.now() - (lastReply.get(key) ?? 0) < opts.quietMs) await sleep(opts.quietMs / 4);
-      const rest = t0 + opts.cycleMs - performance.now();
+      for (let quiet = 0; quiet < opts.quietMs;) {
+        await sleep(opts.quietMs - quiet);
+        quiet = performance.now() - (lastReply.get(key) ?? 0);
+      }
+      // A citizen late for its next slot sends at once, then keeps to the slots after (no catching up).
+      if (opts.cycleMs > 0) n = Math.max(n, Math.floor((performance.now() - firstAt) / opts.cycleMs) - 1);
+      const rest = firstAt + (n + 1) * opts.cycleMs - performance.now();
       if (rest > 0) await sleep(rest);
     }
   };
@@ -241,6 +282,8 @@ export async function runLoad(opts: {
   await bot.stop();
   await fake.close();
   const sorted = latencies.slice().sort((a, b) => a - b);
+  const rates = Array.from({ length: opts.seconds * 4 }, (_, q) => (sendsPerQuarter.get(q) ?? 0) * 4);
+  const meanRate = rates.reduce((a, b) => a + b, 0) / rates.length;
   return {
     mode: opts.mode,
     seconds: opts.seconds,
@@ -253,22 +296,26 @@ export async function runLoad(opts: {
     p99: percentile(sorted, 99),
     max: sorted.at(-1) ?? NaN,
     peakRssMb: bot.peakRss() / 2 ** 20,
+    sendRateSd: Math.sqrt(rates.reduce((a, r) => a + (r - meanRate) ** 2, 0) / rates.length),
   };
 }
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const row = (label: string, r: LoadResult): string =>
-  `| ${label} | ${r.citizens} | ${r.seconds} | ${r.sent} | ${fmt(r.sent / r.seconds)} | ${r.answered} | ${r.errors} | ${fmt(r.perSecond)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.peakRssMb, 0)} |`;
+  `| ${label} | ${r.citizens} | ${r.seconds} | ${r.sent} | ${fmt(r.sent / r.seconds)} | ${fmt(r.sendRateSd, 0)} | ${r.answered} | ${r.errors} | ${fmt(r.perSecond)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.peakRssMb, 0)} |`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '60' },
       'ceiling-seconds': { type: 'string', default: '20' },
-      citizens: { type: 'string', default: '1300' },
-      'cycle-ms': { type: 'string', default: '2500' },
+      citizens: { type: 'string', default: '1820' },
+      // Longer than a turn's two replies (Telegram paces a chat at one a second) plus the quiet wait.
+      'cycle-ms': { type: 'string', default: '3500' },
       'ceiling-citizens': { type: 'string', default: '2000' },
-      'warmup-seconds': { type: 'string', default: '10' },
+      // Every citizen's first message falls in the first cycle (new conversations, their first replies):
+      // the warm-up lets that wave pass and the schedule settle before measuring.
+      'warmup-seconds': { type: 'string', default: '30' },
       rates: { type: 'string', default: '100,200' },
       write: { type: 'boolean', default: true },
       'no-write': { type: 'boolean', default: false },
@@ -327,14 +374,16 @@ async function main(): Promise<void> {
     "process on the embedded database (in memory, in the bot process's worker thread, as `npm start` runs it) with the",
     "real intent model; replies go to the fake Bot API (`test/fakes/telegram.ts`) in the load generator's process, on",
     '127.0.0.1: generator, fake and bot share the 2 cores. Latency: from the POST to the first reply arriving at the fake.',
-    'A citizen sends again once its replies have stopped coming (1.1 s quiet: Telegram pacing is one message per second',
-    'per chat, 1000/s overall) and its cycle is over. Each run loads the bot for the warm-up seconds first and counts only',
+    'Each citizen sends on a fixed schedule (its own phase, then once per cycle), and never before the replies to its last',
+    'message have stopped coming (1.1 s quiet: Telegram paces a chat at one message a second, 1000/s overall); the cycle is',
+    'longer than that, so the offered load stays even (sent/s sd: the spread of the send rate over 250 ms windows; a Poisson',
+    'stream at 500/s has about 45). Each run loads the bot for the warm-up seconds first and counts only',
     'messages sent after it. Errors: non-200 answers, failed requests, and messages with no reply within 10 s. Peak RSS',
     'is the bot process (app + embedded database). answered/s counts first replies that arrived within the measured',
     'window (what the bot sustained); sent/s is what the citizens offered in it; p50/p99 cover every message sent in it.',
     '',
-    '| run | citizens | s | sent | sent/s | answered | errors | answered/s | p50 ms | p99 ms | max ms | peak RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | citizens | s | sent | sent/s | sent/s sd | answered | errors | answered/s | p50 ms | p99 ms | max ms | peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...[sustained, ...lower].map((r) =>
       row(`ours, ${cycleMs} ms cycle (${Math.round((r.citizens * 1000) / cycleMs)}/s offered)`, r),
     ),
