@@ -59,6 +59,20 @@ async function rejectionOf(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('embedded server in a worker thread', () => {
+  it("listens on a Unix socket when given one (the app's default), and removes it on close", async () => {
+    const socketPath = join(tempDir(), 'db.sock');
+    const server = await start({ thread: true, socketPath, logger: () => undefined });
+    expect(server.uri).toBe(`mongodb://${encodeURIComponent(socketPath)}/?directConnection=true`);
+    expect(existsSync(socketPath)).toBe(true);
+    const client = await new MongoClient(server.uri).connect();
+    const c = client.db('app').collection<{ _id: number; v: string }>('c');
+    await c.insertOne({ _id: 1, v: 'a' });
+    expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, v: 'a' });
+    await client.close();
+    await server.close();
+    expect(existsSync(socketPath)).toBe(false);
+  });
+
   it('serves the wire protocol and stops listening on close', async () => {
     const logged: string[] = [];
     const server = await start({ thread: true, logger: (m) => logged.push(m) });

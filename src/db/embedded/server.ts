@@ -132,6 +132,17 @@ export class WireServer {
     });
   }
 
+  /** Listens on a Unix socket at `path`. */
+  listenOn(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   /** Stops accepting, drops open connections and the TTL timer. */
   async close(): Promise<void> {
     clearInterval(this.ttlTimer);
