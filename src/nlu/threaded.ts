@@ -11,12 +11,14 @@ export const nluThreadOptionsSchema = z.object({
 export type NluThreadOptions = z.infer<typeof nluThreadOptionsSchema>;
 
 const lang = z.enum(LANGS);
-export const nluRequestSchema = z.object({
+const nluRequestSchema = z.object({
   id: z.number(),
   text: z.string(),
   choice: z.object({ chosen: lang.optional(), prior: lang }),
 });
 type NluRequest = z.infer<typeof nluRequestSchema>;
+/** The requests of one event-loop turn go as one message (each message costs both threads a clone). */
+export const nluBatchSchema = z.array(nluRequestSchema);
 
 const understoodSchema = z.object({
   lang,
@@ -31,8 +33,15 @@ const understoodSchema = z.object({
 export const fromNluThreadSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('ready') }),
   z.object({ t: z.literal('failed'), message: z.string() }),
-  z.object({ t: z.literal('done'), id: z.number(), value: understoodSchema }),
-  z.object({ t: z.literal('error'), id: z.number(), message: z.string() }),
+  z.object({
+    t: z.literal('answers'),
+    answers: z.array(
+      z.union([
+        z.object({ id: z.number(), value: understoodSchema }),
+        z.object({ id: z.number(), error: z.string() }),
+      ]),
+    ),
+  }),
 ]);
 export type FromNluThread = z.infer<typeof fromNluThreadSchema>;
 
@@ -71,12 +80,13 @@ export async function startNluThread(
       const data = msg.data;
       if (data.t === 'ready') resolve();
       else if (data.t === 'failed') reject(new Error(`intent model: ${data.message}`));
-      else {
-        const call = pending.get(data.id);
-        pending.delete(data.id);
-        if (data.t === 'done') call?.resolve(data.value);
-        else call?.reject(new Error(`intent model: ${data.message}`));
-      }
+      else
+        for (const answer of data.answers) {
+          const call = pending.get(answer.id);
+          pending.delete(answer.id);
+          if ('value' in answer) call?.resolve(answer.value);
+          else call?.reject(new Error(`intent model: ${answer.error}`));
+        }
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
@@ -89,6 +99,12 @@ export async function startNluThread(
   });
   await ready;
   worker.unref();
+  let queued: NluRequest[] = [];
+  const send = (): void => {
+    const batch = queued;
+    queued = [];
+    if (!gone) worker.postMessage(batch);
+  };
   return {
     understand(text, choice) {
       if (gone) return Promise.reject(gone);
@@ -100,7 +116,7 @@ export async function startNluThread(
       };
       return new Promise<Understood>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage(request);
+        if (queued.push(request) === 1) setImmediate(send);
       });
     },
     async close() {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadIntentModel, loadModelFrom } from './index.js';
-import { nluRequestSchema, nluThreadOptionsSchema, type FromNluThread } from './threaded.js';
+import { nluBatchSchema, nluThreadOptionsSchema, type FromNluThread } from './threaded.js';
 import { understand } from './understand.js';
 
 const port = parentPort;
@@ -17,14 +17,18 @@ try {
     ? await loadModelFrom(opts.modelPath)
     : await loadIntentModel(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {});
   port.on('message', (m: unknown) => {
-    const request = nluRequestSchema.safeParse(m);
-    if (!request.success) return;
-    const { id, text, choice } = request.data;
-    try {
-      post({ t: 'done', id, value: understand(model, text, choice) });
-    } catch (err) {
-      post({ t: 'error', id, message: err instanceof Error ? err.message : String(err) });
-    }
+    const batch = nluBatchSchema.safeParse(m);
+    if (!batch.success) return;
+    post({
+      t: 'answers',
+      answers: batch.data.map(({ id, text, choice }) => {
+        try {
+          return { id, value: understand(model, text, choice) };
+        } catch (err) {
+          return { id, error: err instanceof Error ? err.message : String(err) };
+        }
+      }),
+    });
   });
   post({ t: 'ready' });
 } catch (err) {
