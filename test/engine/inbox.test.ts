@@ -58,3 +58,61 @@ describe('inbox, webhooks arriving together (stored with one command)', () => {
     expect(await t.db.InboundMessage.countDocuments({ 'activity.address.chatId': 'c4' })).toBe(0);
   });
 });
+
+describe('inbox, a message for a conversation idle here (claimed as it is stored)', () => {
+  const order: string[] = [];
+  let other: Inbox;
+
+  beforeAll(() => {
+    other = new Inbox(
+      t.db,
+      pino({ level: 'silent' }),
+      async (activity) => {
+        order.push(activity.platformMessageId);
+      },
+      { pollMs: 30, staleMs: 0 },
+    );
+  });
+  afterAll(() => other.stop());
+
+  it('waits while another instance holds the conversation, then is handled once, by the poller', async () => {
+    await t.db.Lease.create({
+      key: 'inbox:test:held',
+      owner: 'another-instance',
+      until: new Date(Date.now() + 60_000),
+    });
+    expect(await other.accept(message('h1', 'held'))).toMatchObject({ status: 'accepted' });
+    await other.idle();
+    expect(order).not.toContain('h1');
+    // Given back, not left claimed by an instance that could not run it.
+    expect(await t.db.InboundMessage.findOne({ platformMessageId: 'h1' }).lean()).toMatchObject({
+      status: 'received',
+    });
+    await t.db.Lease.deleteOne({ key: 'inbox:test:held' });
+    await other.recover();
+    for (let i = 0; i < 100 && !order.includes('h1'); i++) await new Promise((r) => setTimeout(r, 20));
+    await other.idle();
+    expect(order.filter((id) => id === 'h1')).toHaveLength(1);
+    expect(await t.db.InboundMessage.findOne({ platformMessageId: 'h1' }).lean()).toMatchObject({
+      status: 'done',
+    });
+  });
+
+  it("lets older unfinished messages of the conversation (a crashed instance's) go first", async () => {
+    const older = message('o1', 'behind');
+    const at = new Date(Date.now() - 60_000);
+    await t.db.InboundMessage.collection.insertOne({
+      channel: 'test',
+      platformMessageId: 'o1',
+      conversationKey: 'test:behind',
+      activity: older,
+      status: 'received',
+      attempts: 0,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await other.accept(message('o2', 'behind'));
+    await other.idle();
+    expect(order.filter((id) => id.startsWith('o'))).toEqual(['o1', 'o2']);
+  });
+});
