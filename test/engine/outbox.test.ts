@@ -137,3 +137,37 @@ describe('outbox', () => {
     expect(sender.got).toEqual([]);
   });
 });
+
+describe('outbox, numbering from memory', () => {
+  it('notices that another instance enqueued meanwhile: the stale turn fails once, and every reply goes out once, in order', async () => {
+    const sender = platform(() => undefined);
+    const a = new Outbox(db, log, { baseDelayMs: 5, maxDelayMs: 20, pollMs: 10 });
+    const b = new Outbox(db, log, { baseDelayMs: 5, maxDelayMs: 20, pollMs: 10 });
+    for (const o of [a, b]) {
+      o.register('test', sender);
+      o.start();
+    }
+    const chat = address('handover');
+    await a.enqueue(chat, [text('1'), text('2')], 'turn-1'); // a numbers 1–2 and remembers it
+    await a.idle();
+    await b.enqueue(chat, [text('3')], 'turn-2'); // the conversation moved to b (its lease): 3
+    await b.idle();
+    // a, back on the conversation, would number from its memory (3 again): refused, not duplicated.
+    await expect(a.enqueue(chat, [text('4')], 'turn-3')).rejects.toThrow();
+    await a.enqueue(chat, [text('4')], 'turn-3'); // the turn's retry reads the counter
+    await drained(a, () => sender.got.filter((g) => /^\d$/.test(g)).length >= 4);
+    await b.idle();
+    expect(sender.got.filter((g) => /^\d$/.test(g))).toEqual(['1', '2', '3', '4']);
+    const stored = await db.OutboundMessage.find({ conversationKey: 'test:handover' })
+      .sort({ seq: 1 })
+      .lean();
+    expect(stored.map((m) => [m.seq, m.status])).toEqual([
+      [1, 'sent'],
+      [2, 'sent'],
+      [3, 'sent'],
+      [4, 'sent'],
+    ]);
+    await a.stop();
+    await b.stop();
+  });
+});
