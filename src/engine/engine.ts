@@ -113,9 +113,7 @@ export class Engine {
   private readonly citizens: Citizens;
 
   constructor(private readonly deps: EngineDeps) {
-    this.conversationState = new TurnState(
-      new MongoStorage(deps.db.StateItem, { guardOverwrites: true }),
-    );
+    this.conversationState = new TurnState(new MongoStorage(deps.db.StateItem, { guardOverwrites: true }));
     this.dialogState = this.conversationState.createProperty<DialogState>('dialogState');
     this.profileState = this.conversationState.createProperty<Profile>('profile');
     this.dialogs = new DialogSet(this.dialogState);
