@@ -181,8 +181,9 @@ export class Inbox {
         this.schedule(key, activity.address, {
           doc,
           stored: stored.then(noted, () => false),
-          held: this.lease(key),
-          // When unsure, the message goes the common way (released, then claimed in its turn).
+          // When unsure, the message goes the common way: given back, then claimed in its turn
+          // (by this instance's next drain or whoever's poller), not left claimed for the lease's length.
+          held: this.lease(key).catch(() => false),
           older: this.olderPending.add(key).catch(() => true),
         });
         await stored;
