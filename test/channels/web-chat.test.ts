@@ -44,6 +44,18 @@ describe('web chat in a real browser', () => {
     await page.close();
   });
 
+  it("does not hold the app's stop while a page is connected", async () => {
+    const other = await startTestBot();
+    const url = await other.app.http.listen({ host: '127.0.0.1', port: 0 });
+    const page = await browser.newPage({ locale: 'en-US' });
+    await page.goto(`${url}/chat`);
+    await page.getByText(i18n.t('greet.menu', 'en')).waitFor(); // the event stream is open
+    const started = Date.now();
+    await other.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await page.close();
+  });
+
   it('rejects a malformed message with 400 and accepts a retried one only once', async () => {
     const bad = await bot.app.http.inject({
       method: 'POST',

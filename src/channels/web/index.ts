@@ -46,6 +46,15 @@ export class WebChatSender implements ChannelSender {
     return { platformMessageId: idempotencyKey };
   }
 
+  /**
+   * Ends every open event stream. The server is stopping: a page left connected would otherwise
+   * hold its close (and a service manager's stop) until it went away. Pages reconnect on their own.
+   */
+  closeAll(): void {
+    for (const set of this.streams.values()) for (const stream of set) stream.raw.end();
+    this.streams.clear();
+  }
+
   attach(session: string, stream: FastifyReply): () => void {
     const set = this.streams.get(session) ?? new Set();
     set.add(stream);
@@ -81,6 +90,8 @@ export interface WebChatDeps {
 export async function webChatRoutes(app: FastifyInstance, deps: WebChatDeps): Promise<void> {
   const page = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
   const script = readFileSync(join(PUBLIC, 'chat.js'), 'utf8');
+  // Before the server waits for its connections to finish: event streams never would.
+  app.addHook('preClose', async () => deps.sender.closeAll());
 
   app.get('/chat', async (req, reply) => {
     const query = req.query as Record<string, unknown>;
