@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -42,9 +42,7 @@ export async function openConfiguredDatabase(
     logger: (msg) => log.info({ component: 'embedded-mongo' }, msg),
     thread: opts.embeddedThread ?? true,
     // Only this process talks to it: over a Unix socket each command costs less than over TCP.
-    ...(process.platform === 'win32'
-      ? {}
-      : { socketPath: join(tmpdir(), `civic-db-${randomUUID().slice(0, 8)}.sock`) }),
+    ...(process.platform === 'win32' ? {} : { socketPath: embeddedSocketPath() }),
     onCrash: (err) => {
       // In-thread this would have crashed the process. Nothing can be stored or answered without the
       // database, so stop, and let the supervisor restart on the same folder (acknowledged writes are on disk).
@@ -61,4 +59,28 @@ export async function openConfiguredDatabase(
       await embedded.close();
     },
   };
+}
+
+/**
+ * A socket path of this process's own in the temp folder. A process that was killed leaves its
+ * socket file behind (a clean stop removes it): files named after a process that is gone are
+ * removed here first, so they do not pile up across crashes.
+ */
+function embeddedSocketPath(): string {
+  const dir = tmpdir();
+  for (const name of readdirSync(dir)) {
+    const pid = /^civic-db-(\d+)-[0-9a-f]{8}\.sock$/.exec(name)?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+  return join(dir, `civic-db-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, another user's.
+    return err instanceof Error && 'code' in err && err.code === 'EPERM';
+  }
 }

@@ -4,12 +4,14 @@
  * and it keeps answering while the app's own thread is busy.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded/index.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { createLogger } from '../../src/log.js';
 import {
   expectKillRestartKeepsAcknowledged,
   spawnPrintingUri,
@@ -59,6 +61,25 @@ async function rejectionOf(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('embedded server in a worker thread', () => {
+  it('clears sockets left by killed apps when the app opens its own, and removes its own on close', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid; // a process that has exited
+    const stale = join(tmpdir(), `civic-db-${gone}-deadbeef.sock`);
+    const live = join(tmpdir(), `civic-db-${process.pid}-0badcafe.sock`); // a live process's (this one)
+    for (const f of [stale, live]) writeFileSync(f, '');
+    const database = await openConfiguredDatabase(
+      { mongodbUri: undefined, dataDir: null },
+      createLogger('warn'),
+    );
+    const own = decodeURIComponent(/^mongodb:\/\/([^/]+)\//.exec(database.embedded?.uri ?? '')?.[1] ?? '');
+    expect(own).toMatch(new RegExp(`civic-db-${process.pid}-[0-9a-f]{8}\\.sock$`));
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(await database.db.Citizen.countDocuments({})).toBe(0); // it answers over the socket
+    await database.close();
+    expect(existsSync(own)).toBe(false);
+    rmSync(live, { force: true });
+  });
+
   it("listens on a Unix socket when given one (the app's default), and removes it on close", async () => {
     const socketPath = join(tempDir(), 'db.sock');
     const server = await start({ thread: true, socketPath, logger: () => undefined });
