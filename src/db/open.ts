@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openDatabase, type Db } from './connection.js';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.js';
+import { isAlive } from './embedded/journal.js';
 import { AppError } from '../errors.js';
 
 export interface OpenedDatabase {
@@ -73,14 +74,4 @@ function embeddedSocketPath(): string {
     if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
   }
   return join(dir, `civic-db-${process.pid}-${randomUUID().slice(0, 8)}.sock`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, another user's.
-    return err instanceof Error && 'code' in err && err.code === 'EPERM';
-  }
 }

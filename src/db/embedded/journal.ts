@@ -137,7 +137,8 @@ export function recover(dir: string, warn: (msg: string) => void): Recovered {
   return { snapshot, journal, generation: Math.max(snapGen, journals.at(-1) ?? 0) };
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` is running (EPERM: it is, another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
