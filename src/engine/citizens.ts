@@ -12,8 +12,6 @@ export interface Sighting {
   /** When the platform says the message was sent (the 24-hour reply windows count from it). */
   at: Date;
   now: Date;
-  /** The language the citizen speaks, when it is known already (else see {@link Citizens.speaks}). */
-  lang?: Lang;
 }
 
 /**
@@ -59,13 +57,7 @@ export class Citizens {
   private update(s: Sighting): Record<string, Record<string, unknown>> {
     return {
       // The platform's display name is not kept: nothing needs it, and anonymous reporters must not be named.
-      $set: {
-        address: s.address,
-        lastSeenAt: s.now,
-        lastInboundAt: s.at,
-        updatedAt: s.now,
-        ...(s.lang ? { lang: s.lang } : {}),
-      },
+      $set: { address: s.address, lastSeenAt: s.now, lastInboundAt: s.at, updatedAt: s.now },
       $setOnInsert: { contactConsent: false, createdAt: s.now },
       $unset: { erasedAt: 1 },
     };

@@ -26,8 +26,11 @@ describe('citizen records, noted at every message (many turns at once share one 
       address('telegram', 'u2'),
       address('messenger', 'u1'),
       address('telegram', 'u1'),
-    ].map((a) => citizens.seen({ address: a, at: first, now: first, lang: 'fr' }));
-    const ids = (await Promise.all(sightings)).map(String);
+    ].map((a) => citizens.seen({ address: a, at: first, now: first }));
+    const seen = await Promise.all(sightings);
+    // The language is recorded at the end of a turn, for many citizens with one command.
+    await Promise.all(seen.map((id) => citizens.speaks(id, 'fr')));
+    const ids = seen.map(String);
     expect(ids[0]).toBe(ids[3]);
     expect(new Set(ids).size).toBe(3);
     const stored = await t.db.Citizen.find({}).lean();
@@ -43,8 +46,8 @@ describe('citizen records, noted at every message (many turns at once share one 
       address: address('telegram', 'u2'),
       at: later,
       now: later,
-      lang: 'ar',
     });
+    await citizens.speaks(again, 'ar');
     expect(String(again)).toBe(ids[1]);
     const u2 = await t.db.Citizen.findById(again).lean();
     expect(u2).toMatchObject({ lang: 'ar', lastSeenAt: later, lastInboundAt: later });
