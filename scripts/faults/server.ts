@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.js';
 import { telegramChannel } from '../../src/channels/telegram/index.js';
 import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createLogger } from '../../src/log.js';
-import type { Understanding } from '../../src/engine/engine.js';
+import type { Understanding } from '../../src/nlu/understand.js';
 import type { IntentOrNone } from '../../src/nlu/catalog.js';
 import { startNluThread } from '../../src/nlu/threaded.js';
 

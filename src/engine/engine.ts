@@ -24,8 +24,6 @@ import type { Services } from './services.js';
 import { TurnState } from './state.js';
 import { setTurnInfo, type TurnInfo } from './turn.js';
 
-export type { Understanding } from '../nlu/understand.js';
-
 export interface EngineDeps {
   db: Db;
   nlu: Understander;

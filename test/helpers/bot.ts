@@ -4,7 +4,7 @@ import { CollectingSender } from '../../src/channels/testing/collector.js';
 import type { ChannelFactory } from '../../src/channels/types.js';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import type { Activity } from '../../src/engine/activity.js';
-import type { Understanding } from '../../src/engine/engine.js';
+import type { Understanding } from '../../src/nlu/understand.js';
 import { toPlainText, type Reply } from '../../src/engine/replies.js';
 import { startTestMongo } from './mongo.js';
 import { sharedIntentModel } from './nlu.js';

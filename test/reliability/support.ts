@@ -3,7 +3,7 @@ import { createApp, type App } from '../../src/app.js';
 import type { ChannelFactory } from '../../src/channels/types.js';
 import { openDatabase, type Db } from '../../src/db/connection.js';
 import type { Address } from '../../src/engine/activity.js';
-import type { Understanding } from '../../src/engine/engine.js';
+import type { Understanding } from '../../src/nlu/understand.js';
 import type { InboxOptions } from '../../src/engine/inbox.js';
 import type { ChannelSender } from '../../src/engine/outbox.js';
 import type { Reply } from '../../src/engine/replies.js';
