@@ -1,6 +1,7 @@
 /**
  * Worker-thread entry of {@link startNluThread}: loads the intent model (from the cache, or by
- * training it) and answers one message per request, so classifying never holds up the app's event loop.
+ * training it) and answers each message of requests with one message of answers, so classifying never
+ * holds up the app's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadIntentModel, loadModelFrom } from './index.js';
