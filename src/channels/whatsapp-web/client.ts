@@ -1,6 +1,17 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import wweb from 'whatsapp-web.js';
+import type * as Wweb from 'whatsapp-web.js';
 import type { AuthStrategy, Store } from 'whatsapp-web.js';
+
+/**
+ * whatsapp-web.js, loaded the first time a real client or its session store is made. It brings
+ * puppeteer, archiver, unzipper and fluent-ffmpeg (about three hundred modules): an instance that does
+ * not run this channel should neither wait for them at start nor keep them in its heap.
+ */
+function wweb(): typeof Wweb {
+  const loaded: typeof Wweb = createRequire(import.meta.url)('whatsapp-web.js');
+  return loaded;
+}
 
 /**
  * The part of whatsapp-web.js's `Client` this channel uses. The real `Client` satisfies it
@@ -53,7 +64,7 @@ export interface RemoteAuthOptions {
 
 /** whatsapp-web.js's RemoteAuth: the browser profile is zipped into `store`, so a restart needs no QR. */
 export function createRemoteAuth(opts: RemoteAuthOptions): AuthStrategy {
-  return new wweb.RemoteAuth({
+  return new (wweb().RemoteAuth)({
     store: opts.store,
     clientId: opts.clientId,
     dataPath: resolve(opts.dataPath),
@@ -66,7 +77,7 @@ export function createRemoteAuth(opts: RemoteAuthOptions): AuthStrategy {
  * .puppeteerrc.cjs skips puppeteer's download). Nothing starts until `initialize()`.
  */
 export function createRealClient(chromiumPath: string, authStrategy: AuthStrategy): WwebClientLike {
-  return new wweb.Client({
+  return new (wweb().Client)({
     authStrategy,
     puppeteer: { executablePath: chromiumPath, headless: true, args: [...CHROMIUM_ARGS] },
   });

@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { spawnWorker, workerEntry } from '../../threads.js';
-import { Journal, recover } from './journal.js';
-import { WireServer } from './server.js';
-import { Store } from './store.js';
+import type { Journal } from './journal.js';
 
 /** A running embedded server. */
 export interface EmbeddedMongo {
@@ -68,6 +66,15 @@ export interface EmbeddedMongoOptions {
 export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   const log = opts.logger ?? ((msg: string) => process.stderr.write(`[embedded-mongo] ${msg}\n`));
   if (opts.thread === true) return startInWorker(opts, log);
+  // Loaded here, not at the top: an app that runs the server in a worker (`thread`) never loads the
+  // server, its query engine (mingo) and the store on its own thread. They are about three hundred
+  // modules that would sit in the app's heap for nothing, and every full garbage collection of the
+  // app's heap would walk them.
+  const [{ Journal, recover }, { WireServer }, { Store }] = await Promise.all([
+    import('./journal.js'),
+    import('./server.js'),
+    import('./store.js'),
+  ]);
   const host = opts.host ?? '127.0.0.1';
   const store = new Store();
   store.indexLookups = opts.indexLookups ?? true;
