@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Loads what `npm start` loads before it reads its configuration (the app, every channel factory and
- * the database opener) in a fresh process, and lists the packages that came with them.
+ * Loads the modules `npm start` builds an instance from (the app, every channel factory and the
+ * database opener) in a fresh process, and lists the packages that came with them.
  */
 async function packagesLoadedAtStart(): Promise<string[]> {
   const script = `

@@ -5,7 +5,7 @@ import type { AuthStrategy, Store } from 'whatsapp-web.js';
 
 /**
  * whatsapp-web.js, loaded the first time a real client or its session store is made. It brings
- * puppeteer, archiver, unzipper and fluent-ffmpeg (about three hundred modules): an instance that does
+ * puppeteer, archiver, unzipper and fluent-ffmpeg (over five hundred modules): an instance that does
  * not run this channel should neither wait for them at start nor keep them in its heap.
  */
 function wweb(): typeof Wweb {

@@ -67,9 +67,9 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
   const log = opts.logger ?? ((msg: string) => process.stderr.write(`[embedded-mongo] ${msg}\n`));
   if (opts.thread === true) return startInWorker(opts, log);
   // Loaded here, not at the top: an app that runs the server in a worker (`thread`) never loads the
-  // server, its query engine (mingo) and the store on its own thread. They are about three hundred
-  // modules that would sit in the app's heap for nothing, and every full garbage collection of the
-  // app's heap would walk them.
+  // server, its query engine and the store on its own thread (mingo alone is about three hundred
+  // modules): they would sit in the app's heap for nothing, and every full garbage collection of
+  // the app's heap would walk them.
   const [{ Journal, recover }, { WireServer }, { Store }] = await Promise.all([
     import('./journal.js'),
     import('./server.js'),
