@@ -171,6 +171,32 @@ describe('cursors', () => {
   });
 });
 
+describe('filters MongoDB refuses', () => {
+  it('refuses them whatever the collection holds, before the projection or any document', async () => {
+    const empty = db.collection('refused_empty');
+    const full = db.collection('refused_full');
+    await full.insertMany([{ a: 1 }, { a: [2, 3] }]);
+    for (const c of [empty, full]) {
+      const message = (filter: Record<string, unknown>, projection?: Record<string, unknown>) =>
+        c
+          .find(filter, projection ? { projection } : {})
+          .toArray()
+          .then(
+            () => 'accepted',
+            (err: unknown) => (err instanceof MongoServerError ? `${err.code} ${err.message}` : String(err)),
+          );
+      expect(await message({ a: { $in: 5 } }, { a: 1, b: 0 })).toBe('2 $in needs an array');
+      expect(await message({ a: { $not: { $nin: 'x' } } })).toBe('2 $nin needs an array');
+      expect(await message({ a: { $all: 2 } })).toBe('2 $all needs an array');
+      expect(await message({ $or: [] })).toBe('2 $and/$or/$nor must be a nonempty array');
+      expect(await codeOf(c.countDocuments({ a: { $in: 'ab' } }))).toBe(2);
+    }
+    expect(await codeOf(full.updateMany({ a: { $in: 1 } }, { $set: { b: 1 } }))).toBe(2);
+    expect(await codeOf(full.deleteMany({ $and: [{ a: { $nin: null } }] }))).toBe(2);
+    expect(await full.countDocuments({ a: { $in: [1, 3] } })).toBe(2);
+  });
+});
+
 describe('upserts, arrayFilters and findAndModify', () => {
   it('upserts from the filter equalities plus $setOnInsert, only on insert', async () => {
     const c = db.collection('upsert');

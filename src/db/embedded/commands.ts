@@ -7,7 +7,7 @@ import { compare } from 'mingo/util';
 import { hostname } from 'node:os';
 import { CommandError, asCommandError } from './errors.js';
 import { collectionName, optArray, optBool, optDoc, optDocs, optNumber, optString } from './fields.js';
-import { compileProjection, matcher, type Matcher } from './match.js';
+import { checkFilter, compileProjection, matcher, type Matcher } from './match.js';
 import { fastUpdate } from './update-fast.js';
 import { cursorId } from './wire.js';
 import type { Cursors } from './cursors.js';
@@ -71,8 +71,12 @@ export function setFastPaths(on: boolean): void {
   fastPaths = on;
 }
 
-/** A filter's matcher: compiled for the common shapes, mingo's (same answers) for the rest. */
+/**
+ * A filter's matcher: compiled for the common shapes, mingo's (same answers) for the rest. A filter
+ * MongoDB would refuse is refused here, whatever the documents.
+ */
 function filterMatcher(filter: Doc): Matcher {
+  checkFilter(filter);
   return fastPaths ? matcher(filter, () => query(filter)) : query(filter);
 }
 
@@ -142,6 +146,8 @@ function plainCount(n: number | undefined): boolean {
  * collation, mingo's cursor otherwise (and for sort keys or counts the loops do not handle).
  */
 function select(coll: Collection | undefined, sel: Selection): Doc[] {
+  // First, as MongoDB parses the filter before it looks at the sort, projection or any document.
+  checkFilter(sel.filter);
   const collation = collationOption(sel.collation);
   let source = candidates(coll, sel.filter, collation.collation !== undefined);
   const { spec, natural } = sortSpec(sel.sort);
@@ -800,6 +806,8 @@ const aggregate: Handler = (body, ctx) => {
     ) {
       throw new CommandError('CommandNotSupported', `${op} is not supported by the embedded server`);
     }
+    const match = stage['$match'];
+    if (op === '$match' && isDoc(match)) checkFilter(match);
   }
   const source = name ? [...(ctx.store.get(ctx.db, name)?.docs.values() ?? [])] : [];
   let docs: Doc[];

@@ -1,4 +1,5 @@
 import { ObjectId } from 'bson';
+import { CommandError } from './errors.js';
 import { isDoc, type Doc } from './values.js';
 
 /*
@@ -297,7 +298,7 @@ export function compileFilter(filter: Doc): Predicate | undefined {
   for (const key of Object.keys(filter)) {
     const value = filter[key];
     if (key === '$and' || key === '$or' || key === '$nor') {
-      // Empty lists are errors in MongoDB and vacuous in mingo: its answer stands.
+      // Empty lists never get here: checkFilter refuses them, as MongoDB does.
       if (!Array.isArray(value) || value.length === 0) return undefined;
       const subs: Predicate[] = [];
       for (const sub of value) {
@@ -314,6 +315,43 @@ export function compileFilter(filter: Doc): Predicate | undefined {
   }
   if (out.length === 0) return () => true;
   return and(out);
+}
+
+/** Operators whose operand MongoDB refuses unless it is an array. */
+const ARRAY_OPERANDS = new Set(['$in', '$nin', '$all']);
+
+/**
+ * Refuses the filter shapes MongoDB refuses when it parses a query, before it reads a document or
+ * the projection: `$in`, `$nin` and `$all` without an array, and `$and`/`$or`/`$nor` without a
+ * non-empty array of documents. mingo would accept some of them and stumble on others only when a
+ * document reaches the operator, so the same command would fail or not depending on the data.
+ */
+export function checkFilter(filter: Doc): void {
+  for (const key of Object.keys(filter)) {
+    const value = filter[key];
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (!Array.isArray(value) || value.length === 0) {
+        throw new CommandError('BadValue', '$and/$or/$nor must be a nonempty array');
+      }
+      for (const sub of value) {
+        if (!isDoc(sub)) throw new CommandError('BadValue', '$or/$and/$nor entries need to be full objects');
+        checkFilter(sub);
+      }
+    } else if (isDoc(value)) {
+      checkOperators(value);
+    }
+  }
+}
+
+/** The operators of one field's condition (`{ $in: [...], $not: {...} }`), if it is one. */
+function checkOperators(cond: Doc): void {
+  for (const name of Object.keys(cond)) {
+    const arg = cond[name];
+    if (ARRAY_OPERANDS.has(name) && !Array.isArray(arg)) {
+      throw new CommandError('BadValue', `${name} needs an array`);
+    }
+    if (name === '$not' && isDoc(arg)) checkOperators(arg);
+  }
 }
 
 /**
