@@ -2,14 +2,31 @@
 // the bot in a child process on the embedded database. Writes the "Load" section of BENCHMARKS.md.
 //   npm run bench:load [-- --seconds 60 --ceiling-seconds 20 --citizens 1820 --cycle-ms 3500 --warmup-seconds 30 --rates 100,200]
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { startFakeTelegram, type FakeTelegram } from '../test/fakes/telegram.js';
 import { writeSection } from './benchmarks-file.js';
 
 const SERVER = fileURLToPath(new URL('./faults/server.ts', import.meta.url));
+
+/**
+ * The Node flags `npm start` gives the app (those between `tsx` and the entry in package.json's
+ * `start` script), so that the bot measured here runs as it does in production.
+ */
+export function startFlags(startScript: string): string[] {
+  const [runner, ...words] = startScript.trim().split(/\s+/);
+  if (runner !== 'tsx') throw new Error(`the start script should run tsx: ${startScript}`);
+  const entry = words.findIndex((w) => !w.startsWith('--'));
+  return entry === -1 ? words : words.slice(0, entry);
+}
+
+const START_SCRIPT = z
+  .object({ scripts: z.object({ start: z.string() }) })
+  .parse(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))).scripts.start;
 const TOKEN = '123456:BENCH-token';
 const SECRET = 'bench-webhook-secret_0123456789';
 /** What simulated citizens type: services, small talk and case questions, in the six languages. */
@@ -45,7 +62,7 @@ export async function startBot(
   opts: { execArgv?: string[] } = {},
 ): Promise<BotProcess> {
   const child = fork(SERVER, [mode], {
-    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
+    execArgv: ['--import', 'tsx', ...startFlags(START_SCRIPT), ...(opts.execArgv ?? [])],
     env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_SECRET: SECRET, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -371,8 +388,9 @@ async function main(): Promise<void> {
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, with \`npm run bench:load${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.`,
     '',
     'Simulated Telegram citizens POST updates to `/webhooks/telegram` (with the secret header) of the bot running in a child',
-    "process on the embedded database (in memory, in the bot process's worker thread, as `npm start` runs it) with the",
-    "real intent model; replies go to the fake Bot API (`test/fakes/telegram.ts`) in the load generator's process, on",
+    "process on the embedded database (in memory, in the bot process's worker thread, as `npm start` runs it, with its",
+    `Node flags: \`${startFlags(START_SCRIPT).join(' ')}\`) with the real intent model; replies go to the fake Bot API`,
+    "(`test/fakes/telegram.ts`) in the load generator's process, on",
     '127.0.0.1: generator, fake and bot share the 2 cores. Latency: from the POST to the first reply arriving at the fake.',
     'Each citizen sends on a fixed schedule (its own phase, then once per cycle), and never before the replies to its last',
     'message have stopped coming (1.1 s quiet: Telegram paces a chat at one message a second, 1000/s overall); the cycle is',
