@@ -13,6 +13,7 @@ import {
   fstatSync,
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { deserialize, serialize } from 'bson';
@@ -29,6 +30,10 @@ import type { Doc } from './values.js';
  */
 
 const RECORD_HEADER = 8;
+/** A snapshot waits this many times as long as it took to produce each record before the next. */
+const SNAPSHOT_PACING = 4;
+/** A snapshot being written is flushed to disk every this many bytes (see `writeSnapshot`). */
+const SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
 const SNAPSHOT = /^snapshot-(\d+)\.bson$/;
 const JOURNAL = /^journal-(\d+)\.log$/;
 
@@ -151,8 +156,12 @@ export function isAlive(pid: number): boolean {
 export interface JournalOptions {
   dir: string;
   generation: number;
-  /** Produces the whole state as snapshot records; called synchronously so it is consistent. */
-  snapshot: () => Doc[];
+  /**
+   * The whole state as snapshot records. Called synchronously when a compaction starts: the records
+   * must hold the state of that moment even if they are produced (and written) later, while writes
+   * go on.
+   */
+  snapshot: () => Iterable<Doc> | AsyncIterable<Doc>;
   /** Compact once the journal is larger than this and than the last snapshot. */
   compactAfterBytes: number;
   log: (msg: string) => void;
@@ -168,6 +177,12 @@ interface Pending {
  * Append-only journal with group commit: every write appended while an fsync is in flight joins
  * the next batch, so concurrent connections share one fsync. `append` serialises synchronously,
  * which keeps journal order identical to the order in which writes changed memory.
+ *
+ * Compaction starts a new generation's journal and writes the snapshot beside it, in the background:
+ * writes go on being journaled (and acknowledged) meanwhile. Until the snapshot is complete, start-up
+ * replays the previous snapshot and both journals. Journal operations are whole documents put or
+ * deleted, so replaying the new journal over a snapshot that already holds some of its writes gives
+ * the same state.
  */
 export class Journal {
   private readonly opts: JournalOptions;
@@ -177,6 +192,8 @@ export class Journal {
   private snapshotSize = 0;
   private pending: Pending[] = [];
   private running: Promise<void> | undefined;
+  /** The snapshot being written, if any. */
+  private compaction: Promise<void> | undefined;
   private closed = false;
 
   private constructor(opts: JournalOptions) {
@@ -221,17 +238,17 @@ export class Journal {
     while (this.pending.length) {
       const batch = this.pending.splice(0);
       try {
-        if (this.size > Math.max(this.opts.compactAfterBytes, this.snapshotSize)) {
-          // The snapshot already contains this batch (memory changed before it was appended).
-          await this.compact();
-        } else {
-          const file = this.file;
-          if (!file) throw new Error('journal is not open');
-          const buf = Buffer.concat(batch.map((p) => p.bytes));
-          await file.write(buf);
-          await file.datasync();
-          this.size += buf.length;
+        if (!this.compaction && this.size > Math.max(this.opts.compactAfterBytes, this.snapshotSize)) {
+          // This batch changed memory before it was appended: the snapshot holds it, and so does the
+          // new journal it goes to below, which is what makes it durable now.
+          await this.startCompaction();
         }
+        const file = this.file;
+        if (!file) throw new Error('journal is not open');
+        const buf = Buffer.concat(batch.map((p) => p.bytes));
+        await file.write(buf);
+        await file.datasync();
+        this.size += buf.length;
         for (const p of batch) p.resolve();
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
@@ -241,53 +258,81 @@ export class Journal {
     }
   }
 
-  /** Writes a snapshot of the current state and starts a fresh journal generation. */
-  private async compact(): Promise<void> {
+  /** Takes the snapshot's state, switches to the next generation's journal, and writes the snapshot in the background. */
+  private async startCompaction(): Promise<void> {
     const records = this.opts.snapshot();
     const next = this.generation + 1;
+    const nextFile = await open(this.journalPath(next), 'a');
+    fsyncDir(this.opts.dir);
     const old = this.file;
-    // Switch first: writes arriving while the snapshot is written belong to the next generation.
-    this.file = await open(this.journalPath(next), 'a');
     const prevGen = this.generation;
+    this.file = nextFile;
     this.generation = next;
     this.size = 0;
     await old?.close();
-    const tmp = join(this.opts.dir, `snapshot-${next}.bson.tmp`);
+    this.compaction = this.writeSnapshot(records, next, prevGen)
+      .catch((err: unknown) => {
+        // The previous snapshot and both journals still hold everything: the next compaction retries.
+        this.opts.log(`compaction failed: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => {
+        this.compaction = undefined;
+      });
+  }
+
+  /** Writes snapshot `gen` (to .tmp, fsynced, renamed), then deletes the generations before it. */
+  private async writeSnapshot(
+    records: Iterable<Doc> | AsyncIterable<Doc>,
+    gen: number,
+    prevGen: number,
+  ): Promise<void> {
+    const tmp = join(this.opts.dir, `snapshot-${gen}.bson.tmp`);
     const out = await open(tmp, 'w');
     let written = 0;
+    let unsynced = 0;
     try {
-      for (const r of [...records, { t: 'end' }]) {
+      let since = performance.now();
+      for await (const r of records) {
         const b = frame(r);
+        const spent = performance.now() - since;
         await out.write(b);
         written += b.length;
+        unsynced += b.length;
+        // Flushed as it goes: one flush of the whole snapshot at the end would hold the journal's
+        // own fsyncs (every acknowledged write) behind it for as long as the disk takes.
+        if (unsynced >= SNAPSHOT_SYNC_BYTES) {
+          await out.datasync();
+          unsynced = 0;
+        }
+        // Paced: the server answers commands in between, and the serialising of a large snapshot
+        // (a second or so of CPU) does not take over a core the app needs meanwhile.
+        await sleep(spent * SNAPSHOT_PACING);
+        since = performance.now();
       }
+      const end = frame({ t: 'end' });
+      await out.write(end);
+      written += end.length;
       await out.sync();
     } finally {
       await out.close();
     }
-    renameSync(tmp, join(this.opts.dir, `snapshot-${next}.bson`));
+    renameSync(tmp, join(this.opts.dir, `snapshot-${gen}.bson`));
     fsyncDir(this.opts.dir);
     this.snapshotSize = written;
     for (let g = 0; g <= prevGen; g++) {
-      for (const name of [`snapshot-${g}.bson`, `journal-${g}.log`]) {
+      // A .tmp is a snapshot a crash interrupted: the journals kept its writes.
+      for (const name of [`snapshot-${g}.bson`, `snapshot-${g}.bson.tmp`, `journal-${g}.log`]) {
         const p = join(this.opts.dir, name);
         if (existsSync(p)) unlinkSync(p);
       }
     }
-    this.opts.log(`compacted data folder: snapshot of ${written} bytes, generation ${next}`);
+    this.opts.log(`compacted data folder: snapshot of ${written} bytes, generation ${gen}`);
   }
 
-  /** Forces a compaction now (used by tests and at clean shutdown is not needed). */
-  async compactNow(): Promise<void> {
-    await this.append({ ops: [] });
-    await this.running;
-    this.size = Number.MAX_SAFE_INTEGER;
-    await this.append({ ops: [] });
-  }
-
-  /** Waits for pending appends, then closes the file and releases the LOCK. */
+  /** Waits for pending appends and a snapshot being written, then closes the file and releases the LOCK. */
   async close(): Promise<void> {
     await this.running;
+    await this.compaction;
     this.closed = true;
     await this.file?.close();
     this.file = undefined;

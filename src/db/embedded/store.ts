@@ -398,8 +398,13 @@ export type Op =
   | { o: 'mki'; db: string; c: string; spec: Doc }
   | { o: 'dri'; db: string; c: string; name: string };
 
-/** Largest batch of documents per snapshot record, kept well under BSON's 16 MiB document limit. */
-const SNAPSHOT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Largest batch of operations per journal record, kept well under BSON's 16 MiB document limit. */
+const JOURNAL_RECORD_BYTES = 4 * 1024 * 1024;
+/**
+ * Documents per snapshot record: each is serialised in one go on the server's thread while it keeps
+ * serving, so records stay small enough (a millisecond or two each) not to hold commands up.
+ */
+const SNAPSHOT_RECORD_BYTES = 256 * 1024;
 
 /**
  * All databases. Every mutation is synchronous and recorded in a {@link WriteSet}; the command
@@ -504,27 +509,47 @@ export class Store {
     return coll;
   }
 
-  /** The whole state as snapshot records (see journal.ts). */
-  snapshotRecords(): Doc[] {
-    const out: Doc[] = [];
-    for (const [db, colls] of this.dbs) {
-      for (const [c, coll] of colls) {
-        out.push({ t: 'coll', db, c, options: coll.options, indexes: coll.indexes.map((i) => i.spec) });
-        let chunk: Doc[] = [];
-        let bytes = 0;
-        for (const doc of coll.docs.values()) {
-          chunk.push(doc);
-          bytes += calculateObjectSize(doc);
-          if (bytes > SNAPSHOT_CHUNK_BYTES) {
-            out.push({ t: 'docs', db, c, docs: chunk });
-            chunk = [];
-            bytes = 0;
-          }
-        }
-        if (chunk.length) out.push({ t: 'docs', db, c, docs: chunk });
+  /**
+   * The whole state as snapshot records (see journal.ts), as it is now. Only the lists of documents
+   * are taken here, synchronously: stored documents are never changed in place (a write swaps in a
+   * new object), so the records, sized and chunked as they are read, still hold this moment's state
+   * after later writes. That lets the journal write a large snapshot without stopping the server.
+   */
+  snapshotRecords(): Iterable<Doc> {
+    const colls: { db: string; c: string; options: Doc; indexes: Doc[]; docs: Doc[] }[] = [];
+    for (const [db, byName] of this.dbs) {
+      for (const [c, coll] of byName) {
+        colls.push({
+          db,
+          c,
+          options: coll.options,
+          indexes: coll.indexes.map((i) => i.spec),
+          docs: [...coll.docs.values()],
+        });
       }
     }
-    return out;
+    return snapshotChunks(colls);
+  }
+}
+
+/** Snapshot records of captured collections: one `coll` record each, then its documents in chunks. */
+function* snapshotChunks(
+  colls: { db: string; c: string; options: Doc; indexes: Doc[]; docs: Doc[] }[],
+): Generator<Doc> {
+  for (const { db, c, options, indexes, docs } of colls) {
+    yield { t: 'coll', db, c, options, indexes };
+    let chunk: Doc[] = [];
+    let bytes = 0;
+    for (const doc of docs) {
+      chunk.push(doc);
+      bytes += calculateObjectSize(doc);
+      if (bytes > SNAPSHOT_RECORD_BYTES) {
+        yield { t: 'docs', db, c, docs: chunk };
+        chunk = [];
+        bytes = 0;
+      }
+    }
+    if (chunk.length) yield { t: 'docs', db, c, docs: chunk };
   }
 }
 
@@ -600,7 +625,7 @@ export class WriteSet {
     let bytes = 0;
     for (const op of ops) {
       const size = op.o === 'put' ? calculateObjectSize(op.doc) : 64;
-      if (bytes + size > SNAPSHOT_CHUNK_BYTES && (records.at(-1)?.length ?? 0) > 0) {
+      if (bytes + size > JOURNAL_RECORD_BYTES && (records.at(-1)?.length ?? 0) > 0) {
         records.push([]);
         bytes = 0;
       }
