@@ -195,6 +195,8 @@ export class Journal {
   /** The snapshot being written, if any. */
   private compaction: Promise<void> | undefined;
   private closed = false;
+  /** Set by {@link close}: a snapshot being written finishes at full speed. */
+  private closing = false;
 
   private constructor(opts: JournalOptions) {
     this.opts = opts;
@@ -306,7 +308,7 @@ export class Journal {
         }
         // Paced: the server answers commands in between, and the serialising of a large snapshot
         // (a second or so of CPU) does not take over a core the app needs meanwhile.
-        await sleep(spent * SNAPSHOT_PACING);
+        if (!this.closing) await sleep(spent * SNAPSHOT_PACING);
         since = performance.now();
       }
       const end = frame({ t: 'end' });
@@ -331,6 +333,7 @@ export class Journal {
 
   /** Waits for pending appends and a snapshot being written, then closes the file and releases the LOCK. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.running;
     await this.compaction;
     this.closed = true;
