@@ -71,13 +71,15 @@ export function setFastPaths(on: boolean): void {
   fastPaths = on;
 }
 
-/**
- * A filter's matcher: compiled for the common shapes, mingo's (same answers) for the rest. A filter
- * MongoDB would refuse is refused here, whatever the documents.
- */
+/** A filter's matcher: compiled for the common shapes, mingo's (same answers) for the rest. */
+function matcherOf(filter: Doc): Matcher {
+  return fastPaths ? matcher(filter, () => query(filter)) : query(filter);
+}
+
+/** {@link matcherOf}, after refusing a filter MongoDB would refuse, whatever the documents. */
 function filterMatcher(filter: Doc): Matcher {
   checkFilter(filter);
-  return fastPaths ? matcher(filter, () => query(filter)) : query(filter);
+  return matcherOf(filter);
 }
 
 /**
@@ -157,7 +159,7 @@ function select(coll: Collection | undefined, sel: Selection): Doc[] {
       ? !collation.collation && (spec || (plainCount(sel.skip) && plainCount(sel.limit)))
       : spec && !sel.collation
   ) {
-    const m = filterMatcher(sel.filter);
+    const m = matcherOf(sel.filter); // checked above
     if (spec) {
       const fast = fastSort(source, sel, spec, m);
       if (fast) return fast;

@@ -516,7 +516,7 @@ export class Store {
    * after later writes. That lets the journal write a large snapshot without stopping the server.
    */
   snapshotRecords(): Iterable<Doc> {
-    const colls: { db: string; c: string; options: Doc; indexes: Doc[]; docs: Doc[] }[] = [];
+    const colls: CapturedCollection[] = [];
     for (const [db, byName] of this.dbs) {
       for (const [c, coll] of byName) {
         colls.push({
@@ -532,10 +532,17 @@ export class Store {
   }
 }
 
+/** A collection as a snapshot took it: its settings, and the list of its documents at that moment. */
+interface CapturedCollection {
+  db: string;
+  c: string;
+  options: Doc;
+  indexes: Doc[];
+  docs: Doc[];
+}
+
 /** Snapshot records of captured collections: one `coll` record each, then its documents in chunks. */
-function* snapshotChunks(
-  colls: { db: string; c: string; options: Doc; indexes: Doc[]; docs: Doc[] }[],
-): Generator<Doc> {
+function* snapshotChunks(colls: CapturedCollection[]): Generator<Doc> {
   for (const { db, c, options, indexes, docs } of colls) {
     yield { t: 'coll', db, c, options, indexes };
     let chunk: Doc[] = [];
