@@ -21,6 +21,11 @@ export interface Index {
    * `_id_`, which the `_id` map already serves. Respects sparse and partial.
    */
   lookup: Map<string, Set<string>> | undefined;
+  /**
+   * The top-level fields the index's keys are computed from, or undefined when a partial filter
+   * (which may read any field) decides membership too.
+   */
+  fields: string[] | undefined;
 }
 
 const ID_INDEX_SPEC: Doc = { v: 2, key: { _id: 1 }, name: '_id_' };
@@ -42,7 +47,18 @@ export function makeIndex(spec: Doc): Index {
     expireAfterSeconds: typeof ttl === 'number' ? ttl : undefined,
     entries: unique ? new Map() : undefined,
     lookup: name === '_id_' ? undefined : new Map(),
+    fields: isDoc(pfe) ? undefined : [...new Set(Object.keys(key).map((path) => path.split('.')[0] ?? path))],
   };
+}
+
+/**
+ * True when `a` and `b` are listed under the same keys of `index`: each field the keys are read from
+ * holds the very same value in both. A stored document is never changed in place and an update
+ * shares every untouched sub-document with the version before it (update-fast.ts), so an update
+ * that leaves an index's fields alone is recognised here without computing any key.
+ */
+function sameKeys(index: Index, a: Doc, b: Doc): boolean {
+  return index.fields !== undefined && index.fields.every((f) => Object.is(a[f], b[f]));
 }
 
 /** The key a missing field (or `null`, or an empty array) has in a lookup map. */
@@ -201,12 +217,14 @@ export class Collection {
    */
   checkUnique(doc: Doc, replacing: boolean): void {
     const id = keyOf(doc['_id']);
-    if (!replacing && this.docs.has(id)) {
+    const old = this.docs.get(id);
+    if (!replacing && old) {
       const idIndex = this.indexes[0];
       if (idIndex) throw this.duplicateError(idIndex, { _id: doc['_id'] });
     }
     for (const index of this.indexes) {
-      if (!index.entries) continue;
+      // The document it replaces holds these keys already.
+      if (!index.entries || (old && sameKeys(index, old, doc))) continue;
       for (const { key, value } of this.indexKeys(index, doc)) {
         const owner = index.entries.get(key);
         if (owner !== undefined && owner !== id) throw this.duplicateError(index, value);
@@ -218,10 +236,13 @@ export class Collection {
   put(doc: Doc): void {
     const id = keyOf(doc['_id']);
     const old = this.docs.get(id);
-    if (old) this.unindex(old);
-    else this.seq.set(id, this.nextSeq++);
+    if (!old) this.seq.set(id, this.nextSeq++);
     this.docs.set(id, doc);
     for (const index of this.indexes) {
+      if (old) {
+        if (sameKeys(index, old, doc)) continue;
+        this.unindexFrom(index, old, id);
+      }
       if (index.entries) for (const { key } of this.indexKeys(index, doc)) index.entries.set(key, id);
       if (index.lookup) this.addLookup(index, index.lookup, doc, id);
     }
@@ -334,26 +355,24 @@ export class Collection {
   remove(id: string): Doc | undefined {
     const old = this.docs.get(id);
     if (!old) return undefined;
-    this.unindex(old);
+    for (const index of this.indexes) this.unindexFrom(index, old, id);
     this.docs.delete(id);
     this.seq.delete(id);
     return old;
   }
 
-  private unindex(doc: Doc): void {
-    const id = keyOf(doc['_id']);
-    for (const index of this.indexes) {
-      if (index.entries) {
-        for (const { key } of this.indexKeys(index, doc)) {
-          if (index.entries.get(key) === id) index.entries.delete(key);
-        }
+  /** Takes `doc` (whose `_id` key is `id`) out of `index`. */
+  private unindexFrom(index: Index, doc: Doc, id: string): void {
+    if (index.entries) {
+      for (const { key } of this.indexKeys(index, doc)) {
+        if (index.entries.get(key) === id) index.entries.delete(key);
       }
-      if (index.lookup) {
-        for (const key of this.lookupKeys(index, doc)) {
-          const ids = index.lookup.get(key);
-          ids?.delete(id);
-          if (ids?.size === 0) index.lookup.delete(key);
-        }
+    }
+    if (index.lookup) {
+      for (const key of this.lookupKeys(index, doc)) {
+        const ids = index.lookup.get(key);
+        ids?.delete(id);
+        if (ids?.size === 0) index.lookup.delete(key);
       }
     }
   }
