@@ -1,3 +1,5 @@
+// First, so that botbuilder's files load with native async functions (see native-async.ts).
+import '../src/engine/native-async.js';
 import {
   ComponentDialog,
   WaterfallDialog,

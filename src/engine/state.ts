@@ -1,3 +1,5 @@
+// First, so that botbuilder's files load with native async functions (see native-async.ts).
+import './native-async.js';
 import { ConversationState, type TurnContext } from 'botbuilder';
 
 /** What botbuilder keeps per turn for a state: the properties read so far. */

@@ -1,3 +1,5 @@
+// First, so that botbuilder's files load with native async functions (see native-async.ts).
+import './native-async.js';
 import type { Activity as BfActivity, TurnContext } from 'botbuilder';
 import {
   Prompt,
