@@ -90,12 +90,12 @@ export function nativeAsync(source: string): string | undefined {
   fullAncestor(program, (node, _state, ancestors) => {
     // An arrow function reads its enclosing function's `arguments`; the generator read its own (none).
     if (node.type === 'Identifier' && 'name' in node && node.name === 'arguments') {
-      const owner = [...ancestors].reverse().find((a) => a !== node && NON_ARROW.has(a.type));
+      const owner = ancestors.findLast((a) => a !== node && NON_ARROW.has(a.type));
       if (owner !== undefined && generators.has(owner))
         throw new Error(`\`arguments\` read at ${node.start}`);
     }
     if (node.type === 'YieldExpression') {
-      const inner = [...ancestors].reverse().find((a) => a !== node && FUNCTION_TYPES.has(a.type));
+      const inner = ancestors.findLast((a) => a !== node && FUNCTION_TYPES.has(a.type));
       if (inner === undefined || !generators.has(inner) || ('delegate' in node && node.delegate === true)) {
         throw new Error(`a yield at ${node.start} outside an __awaiter generator`);
       }
