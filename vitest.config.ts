@@ -12,7 +12,8 @@ export default defineConfig({
     // Two cores: run two files at a time so heavier suites (browser, model training) do not starve each other.
     maxWorkers: 2,
     // NLP.js's own logger (unused here) uses pino 7's deprecated prettyPrint: keep its warning out of
-    // every test file's output, as npm start does.
+    // every test file's output, as npm start does. `npm test` starts vitest itself with the same flag,
+    // for the intent model the global setup loads.
     execArgv: ['--disable-warning=PINODEP008'],
   },
 });
