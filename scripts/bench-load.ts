@@ -181,8 +181,9 @@ export interface LoadResult {
   p50: number;
   p99: number;
   /**
-   * The share of answered messages whose first reply took over 100 ms, in percent: p99 ≤ 100 ms
-   * exactly when this is at most 1 %, and it moves with a change more steadily than p99 does.
+   * The share of answered messages whose first reply took over 100 ms, in percent: p99 ≤ 100 ms is
+   * the same as at most 1 % (to within one message), and it moves with a change more steadily than
+   * p99 does.
    */
   over100Pct: number;
   max: number;
@@ -405,7 +406,7 @@ async function main(): Promise<void> {
     'messages sent after it. Errors: non-200 answers, failed requests, and messages with no reply within 10 s. Peak RSS',
     'is the bot process (app + embedded database). answered/s counts first replies that arrived within the measured',
     'window (what the bot sustained); sent/s is what the citizens offered in it; p50/p99 cover every message sent in it,',
-    'and "> 100 ms %" is the share of them answered later than that (p99 ≤ 100 ms means at most 1 %).',
+    'and "> 100 ms %" is the share of them answered later than that (p99 ≤ 100 ms: at most 1 %).',
     '',
     '| run | citizens | s | sent | sent/s | sent/s sd | answered | errors | answered/s | p50 ms | p99 ms | > 100 ms % | max ms | peak RSS MiB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
