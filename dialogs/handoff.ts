@@ -34,7 +34,7 @@ export class HandoffDialog extends Dialog<HandoffOptions> {
       citizenId: info.citizenId,
       address: info.activity.address,
       lang: info.lang,
-      transcript: info.profile.transcript,
+      transcript: await info.transcript(),
     });
     info.profile.liveCase = created.reference;
     const key = info.services.officeOpen(info.now) ? 'handoff.created_open' : 'handoff.created_closed';

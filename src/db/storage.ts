@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
+import type { mongo } from 'mongoose';
 import { Batcher, driverCollection, eachOf } from './batch.js';
 import { isDuplicateKeyError } from './models/sequence.js';
 import type { StateItemModel } from './models/index.js';
@@ -34,6 +35,11 @@ export class ETagConflictError extends Error {
  * Items are stored as JSON (see `models/state.ts`): what is read back is what JSON round-trips (Dates
  * become ISO strings), exactly as with botbuilder's MemoryStorage.
  *
+ * With `keepRecent`, each key also has a list of its most recent entries (a conversation's lines),
+ * kept beside the item rather than in it: {@link write} appends to it in the same atomic update,
+ * keeping the last `keepRecent`, {@link read} leaves it out, and {@link recent} reads it. So a turn
+ * neither parses nor re-serialises the list, however long the items in it.
+ *
  * @example
  * ```ts
  * const conversationState = new ConversationState(new MongoStorage(db.StateItem));
@@ -46,11 +52,13 @@ export class MongoStorage implements Storage {
    * keys are forgotten, and their `*` writes overwrite as botbuilder means.
    */
   private readonly seen: Map<string, string | null> | undefined;
+  /** How many recent entries each key keeps (0: no list). */
+  private readonly keepRecent: number;
 
   /** Reads made in the same tick (turns of many conversations at once) are one query. */
   private readonly reads = new Batcher<string[], StoreItems>(async (requests) => {
     const docs = await driverCollection<StateItem>(this.model)
-      .find({ _id: { $in: [...new Set(requests.flat())] } })
+      .find({ _id: { $in: [...new Set(requests.flat())] } }, { projection: { recent: 0 } })
       .toArray();
     const found = new Map(docs.map((doc) => [doc._id, doc]));
     return requests.map((keys) => {
@@ -77,7 +85,7 @@ export class MongoStorage implements Storage {
   >(async (writes) => {
     const result = await driverCollection<StateItem>(this.model).bulkWrite(
       writes.map(({ key, expected, next }) => ({
-        updateOne: { filter: { _id: key, eTag: expected }, update: { $set: next } },
+        updateOne: { filter: { _id: key, eTag: expected }, update: this.update(next) },
       })),
       { ordered: false },
     );
@@ -95,7 +103,7 @@ export class MongoStorage implements Storage {
     eachOf(writes.length, () =>
       driverCollection<StateItem>(this.model).bulkWrite(
         writes.map(({ key, next }) => ({
-          updateOne: { filter: { _id: key }, update: { $set: next }, upsert: true },
+          updateOne: { filter: { _id: key }, update: this.update(next), upsert: true },
         })),
         { ordered: false },
       ),
@@ -107,12 +115,14 @@ export class MongoStorage implements Storage {
    * which would let a turn that read the state before a privacy erasure write it back afterwards.
    * With this option a `*` write of a key this storage read is checked against the eTag it read
    * (or, for a key that did not exist, must create it), and throws {@link ETagConflictError} otherwise.
+   * `keepRecent`: how many recent entries each key keeps beside its item (none by default).
    */
   constructor(
     private readonly model: StateItemModel,
-    opts: { guardOverwrites?: boolean } = {},
+    opts: { guardOverwrites?: boolean; keepRecent?: number } = {},
   ) {
     this.seen = opts.guardOverwrites ? new Map() : undefined;
+    this.keepRecent = opts.keepRecent ?? 0;
   }
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -120,12 +130,25 @@ export class MongoStorage implements Storage {
     return this.reads.add(keys);
   }
 
-  async write(changes: StoreItems): Promise<void> {
+  /**
+   * Writes the items; `recent` holds, per key, entries to append to its list of recent ones (with
+   * `keepRecent`), in the same update.
+   */
+  async write(
+    changes: StoreItems,
+    recent: Partial<Record<string, Record<string, unknown>[]>> = {},
+  ): Promise<void> {
     // Keys are written in turn so that a conflict leaves the earlier keys written, as MemoryStorage does.
     for (const [key, value] of Object.entries(changes)) {
       if (!isPlainObject(value)) throw new TypeError(`Storage: item "${key}" must be an object.`);
       const { eTag: expected, ...rest } = value;
-      const next = { eTag: randomUUID(), json: JSON.stringify(rest), updatedAt: new Date() };
+      const appended = this.keepRecent > 0 ? (recent[key] ?? []) : [];
+      const next: StateVersion = {
+        eTag: randomUUID(),
+        json: JSON.stringify(rest),
+        updatedAt: new Date(),
+        ...(appended.length > 0 ? { appended } : {}),
+      };
       const explicit = typeof expected === 'string' && expected !== '*' && expected !== '';
       const known = explicit ? expected : this.seen?.get(key);
       if (typeof known === 'string') {
@@ -137,6 +160,15 @@ export class MongoStorage implements Storage {
       }
       this.remember(key, next.eTag);
     }
+  }
+
+  /** The key's recent entries, oldest first (none when it has no item). */
+  async recent(key: string): Promise<Record<string, unknown>[]> {
+    const doc = await driverCollection<StateItem>(this.model).findOne(
+      { _id: key },
+      { projection: { recent: 1 } },
+    );
+    return doc?.recent ?? [];
   }
 
   async delete(keys: string[]): Promise<void> {
@@ -158,7 +190,12 @@ export class MongoStorage implements Storage {
   /** Writes a key that did not exist when read: someone creating it meanwhile is a conflict. */
   private async create(key: string, next: StateVersion): Promise<void> {
     try {
-      await driverCollection<StateItem>(this.model).insertOne({ _id: key, ...next });
+      const { appended, ...item } = next;
+      await driverCollection<StateItem>(this.model).insertOne({
+        _id: key,
+        ...item,
+        ...(appended ? { recent: appended.slice(-this.keepRecent) } : {}),
+      });
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ETagConflictError(key);
       throw err;
@@ -172,19 +209,28 @@ export class MongoStorage implements Storage {
       // Two first writes of the same key can both try to insert it; the loser's write then lands
       // as an update, which is what "last write wins" means.
       if (!isDuplicateKeyError(err)) throw err;
-      await this.model.updateOne({ _id: key }, { $set: next });
+      await driverCollection<StateItem>(this.model).updateOne({ _id: key }, this.update(next));
     }
+  }
+
+  /** The update that writes `next`, appending its entries to the recent ones in the same operation. */
+  private update({ appended, ...item }: StateVersion): mongo.UpdateFilter<StateItem> {
+    return {
+      $set: item,
+      ...(appended ? { $push: { recent: { $each: appended, $slice: -this.keepRecent } } } : {}),
+    };
   }
 }
 
 /** Keys whose last seen eTag a guarding storage keeps (a few hundred bytes each). */
 const REMEMBERED_KEYS = 100_000;
 
-/** What one write stores for a key. */
+/** What one write stores for a key, and the entries it appends to the key's recent ones. */
 interface StateVersion {
   eTag: string;
   json: string;
   updatedAt: Date;
+  appended?: Record<string, unknown>[];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

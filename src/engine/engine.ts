@@ -20,7 +20,7 @@ import { conversationKey, type Activity, type Address } from './activity.js';
 import { Citizens } from './citizens.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { Outbox } from './outbox.js';
-import { newProfile, remember, type Profile } from './profile.js';
+import { newProfile, takeLegacyTranscript, TRANSCRIPT_LIMIT, type Profile } from './profile.js';
 import { replySchema, toPlainText, type Reply } from './replies.js';
 import type { Services } from './services.js';
 import { TurnState } from './state.js';
@@ -113,7 +113,9 @@ export class Engine {
   private readonly citizens: Citizens;
 
   constructor(private readonly deps: EngineDeps) {
-    this.conversationState = new TurnState(new MongoStorage(deps.db.StateItem, { guardOverwrites: true }));
+    this.conversationState = new TurnState(
+      new MongoStorage(deps.db.StateItem, { guardOverwrites: true, keepRecent: TRANSCRIPT_LIMIT }),
+    );
     this.dialogState = this.conversationState.createProperty<DialogState>('dialogState');
     this.profileState = this.conversationState.createProperty<Profile>('profile');
     this.dialogs = new DialogSet(this.dialogState);
@@ -159,16 +161,30 @@ export class Engine {
           user: { id: address.userId, name: '' },
         },
         async (ctx) => {
-          const profile = await this.profileState.get(ctx, newProfile());
+          const profile = await this.loadProfile(ctx);
           const lang = profile.chosenLang ?? profile.lang ?? 'en';
           const replies = build(profile, lang);
           for (const reply of replies)
-            remember(profile, { from: 'bot', text: toPlainText(reply), at: this.clock().toISOString() });
+            this.conversationState.note(ctx, {
+              from: 'bot',
+              text: toPlainText(reply),
+              at: this.clock().toISOString(),
+            });
           await this.deps.outbox.enqueue(address, replies, keyBase, { caseReference });
           await this.conversationState.saveChanges(ctx);
         },
       ),
     );
+  }
+
+  /**
+   * The conversation's profile; lines an earlier version kept in it are noted, to be stored beside
+   * the state with this turn's.
+   */
+  private async loadProfile(ctx: TurnContext): Promise<Profile> {
+    const profile = await this.profileState.get(ctx, newProfile());
+    for (const line of takeLegacyTranscript(profile)) this.conversationState.note(ctx, line);
+    return profile;
   }
 
   private async turn(
@@ -209,7 +225,7 @@ export class Engine {
     // The citizen record and the conversation state are read at the same time; the record's language
     // is written at the end, and only when it changed.
     const [profile, citizen] = await Promise.all([
-      this.profileState.get(ctx, newProfile()),
+      this.loadProfile(ctx),
       this.citizens.seen({ address: activity.address, at: activity.at, now }),
     ]);
     const spoken = profile.lang;
@@ -221,7 +237,7 @@ export class Engine {
     });
     const citizenId = String(citizen);
 
-    if (text) remember(profile, { from: 'citizen', text, at: now.toISOString() });
+    if (text) this.conversationState.note(ctx, { from: 'citizen', text, at: now.toISOString() });
 
     const info: TurnInfo = {
       activity,
@@ -233,6 +249,7 @@ export class Engine {
       now,
       timeZone: this.deps.timeZone,
       outcome: {},
+      transcript: () => this.conversationState.transcript(ctx),
       t: (key, vars) => i18n.t(key, info.lang, vars),
       list: (key) => i18n.list(key, info.lang),
     };
@@ -245,7 +262,7 @@ export class Engine {
     }
     profile.lang = info.lang;
     for (const reply of replies)
-      remember(profile, { from: 'bot', text: toPlainText(reply), at: now.toISOString() });
+      this.conversationState.note(ctx, { from: 'bot', text: toPlainText(reply), at: now.toISOString() });
 
     // Replies first (idempotent per inbox message), then state: a turn replayed after a crash between
     // the two re-sends nothing twice.

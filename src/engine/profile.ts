@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Lang } from '../nlu/catalog.js';
 import type { Choice } from './replies.js';
 
@@ -7,6 +8,10 @@ export interface TranscriptLine {
   text: string;
   at: string;
 }
+
+export const transcriptSchema = z.array(
+  z.object({ from: z.enum(['citizen', 'bot']), text: z.string(), at: z.string() }),
+);
 
 /** The engine's own per-conversation state, stored beside the dialog stack in conversation state. */
 export interface Profile {
@@ -26,18 +31,22 @@ export interface Profile {
   privacyNoticeAt?: string;
   /** When the citizen carried on after the notice (recorded on the citizen once; not asked again). */
   privacyAckAt?: string;
-  /** The recent conversation, bounded. */
-  transcript: TranscriptLine[];
 }
 
+/** How many of the conversation's recent lines are kept (beside the state: see `TurnState`). */
 export const TRANSCRIPT_LIMIT = 40;
 
 export function newProfile(): Profile {
-  return { unknownStreak: 0, transcript: [] };
+  return { unknownStreak: 0 };
 }
 
-export function remember(profile: Profile, line: TranscriptLine): void {
-  profile.transcript.push(line);
-  if (profile.transcript.length > TRANSCRIPT_LIMIT)
-    profile.transcript.splice(0, profile.transcript.length - TRANSCRIPT_LIMIT);
+/**
+ * The lines an earlier version kept inside the profile, taken out of it (to be stored beside the
+ * state from now on); none for a profile written since.
+ */
+export function takeLegacyTranscript(profile: Profile): TranscriptLine[] {
+  if (!('transcript' in profile)) return [];
+  const lines = transcriptSchema.catch([]).parse(profile.transcript);
+  Reflect.deleteProperty(profile, 'transcript');
+  return lines;
 }

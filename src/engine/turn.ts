@@ -12,7 +12,7 @@ import type { Vars } from '../i18n/index.js';
 import type { Activity, Attachment } from './activity.js';
 import { matchChoice, type Choice, type Reply } from './replies.js';
 import type { Services } from './services.js';
-import type { Profile } from './profile.js';
+import type { Profile, TranscriptLine } from './profile.js';
 
 /** What a dialog may know about the current turn; set by the engine before dialogs run. */
 export interface TurnInfo {
@@ -28,6 +28,8 @@ export interface TurnInfo {
   timeZone: string;
   /** What the turn decided beyond replies, for the engine to act on after the dialogs ran. */
   outcome: { erased?: boolean };
+  /** The conversation's recent lines, oldest first, this turn's so far included. */
+  transcript(): Promise<TranscriptLine[]>;
   t(key: string, vars?: Vars): string;
   list(key: string): string[];
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConversationState, MemoryStorage, TestAdapter } from 'botbuilder';
+import { ConversationState, MemoryStorage, TestAdapter, TurnContext } from 'botbuilder';
 import { ETagConflictError, MongoStorage } from '../../src/db/storage.js';
+import { newProfile, takeLegacyTranscript, type Profile } from '../../src/engine/profile.js';
+import { TurnState } from '../../src/engine/state.js';
 import { openTestDb, type TestDb } from '../cases/support.js';
 
 let t: TestDb;
@@ -134,5 +136,81 @@ describe('MongoStorage guarding overwrites (the engine: botbuilder saves every t
     await storage.write({ never: { n: 1 } });
     await guarded.write({ never: { n: 2, eTag: '*' } });
     expect((await storage.read(['never'])).never.n).toBe(2);
+  });
+});
+
+describe('recent entries kept beside each item (the conversation transcript)', () => {
+  const line = (n: number): { from: 'citizen'; text: string; at: string } => ({
+    from: 'citizen',
+    text: `line ${n}`,
+    at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  });
+  const texts = (lines: unknown[]): unknown[] =>
+    lines.map((l) => (typeof l === 'object' && l !== null && 'text' in l ? l.text : l));
+
+  it('appends with each write, on every write path, keeps the last ones, and never reads them with the item', async () => {
+    for (const guardOverwrites of [false, true]) {
+      const store = new MongoStorage(t.db.StateItem, { guardOverwrites, keepRecent: 3 });
+      const key = `chat-${String(guardOverwrites)}`;
+      await store.read([key]); // guarded: the key is known to be absent, so the first write creates it
+      await store.write({ [key]: { n: 1, eTag: '*' } }, { [key]: [line(1), line(2)] });
+      expect(texts(await store.recent(key))).toEqual(['line 1', 'line 2']);
+      await store.write({ [key]: { n: 2, eTag: '*' } }, { [key]: [line(3), line(4)] });
+      await store.write({ [key]: { n: 3, eTag: '*' } }); // a write with nothing to append keeps them
+      expect(texts(await store.recent(key))).toEqual(['line 2', 'line 3', 'line 4']);
+      const item = (await store.read([key]))[key];
+      expect(item).toMatchObject({ n: 3 });
+      expect(item).not.toHaveProperty('recent');
+      await store.delete([key]);
+      expect(await store.recent(key)).toEqual([]);
+    }
+  });
+
+  it('appends nothing when the write is refused for a stale eTag', async () => {
+    const store = new MongoStorage(t.db.StateItem, { keepRecent: 5 });
+    await store.write({ k: { n: 1 } }, { k: [line(1)] });
+    const stale = (await store.read(['k'])).k;
+    await store.write({ k: { n: 2 } }, { k: [line(2)] });
+    await expect(store.write({ k: { ...stale, n: 3 } }, { k: [line(3)] })).rejects.toBeInstanceOf(
+      ETagConflictError,
+    );
+    expect(texts(await store.recent('k'))).toEqual(['line 1', 'line 2']);
+  });
+
+  it("gives a turn the stored lines and its own, bounded, and moves an older profile's lines out of the state", async () => {
+    const state = new TurnState(new MongoStorage(t.db.StateItem, { guardOverwrites: true, keepRecent: 40 }));
+    const profile = state.createProperty<Profile>('profile');
+    const turnCtx = (): TurnContext =>
+      new TurnContext(new TestAdapter(), {
+        type: 'message',
+        channelId: 'test',
+        conversation: { id: 'c9', isGroup: false, conversationType: 'personal', name: '' },
+        from: { id: 'u9', name: '' },
+        recipient: { id: 'bot', name: '' },
+      });
+    // State as an earlier version saved it, with the transcript inside the profile.
+    const first = turnCtx();
+    await profile.set(first, { unknownStreak: 0, transcript: [line(0)] } as Profile);
+    await state.saveChanges(first);
+
+    for (let n = 1; n <= 44; n += 1) {
+      const ctx = turnCtx();
+      const loaded = await profile.get(ctx, newProfile());
+      for (const old of takeLegacyTranscript(loaded)) state.note(ctx, old);
+      state.note(ctx, line(n));
+      if (n === 44) {
+        const seen = await state.transcript(ctx);
+        expect(seen).toHaveLength(40);
+        expect(texts(seen.slice(-2))).toEqual(['line 43', 'line 44']); // this turn's line, not saved yet
+      }
+      await state.saveChanges(ctx);
+    }
+    const stored = await state.transcript(turnCtx());
+    expect(texts(stored)).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 5}`));
+    const docs = await t.db.StateItem.find({}).lean(); // this conversation's only
+    expect(docs).toHaveLength(1);
+    const json = docs[0]?.json ?? '';
+    expect(json).not.toContain('transcript');
+    expect(json).toContain('unknownStreak');
   });
 });

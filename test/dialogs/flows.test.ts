@@ -172,6 +172,21 @@ describe('interruptions and state', () => {
 });
 
 describe('handoff to officials', () => {
+  it('gives the official the conversation so far, in order, from earlier turns and this one', async () => {
+    const greeting = await bot.send('hello', 'ines');
+    const handoff = await bot.send('let me speak to a human please', 'ines');
+    const reference = REFERENCE.exec(text(handoff))?.[0] ?? '';
+    const stored = await bot.db.Case.findOne({ reference }).lean();
+    expect(stored?.transcript.map((t) => [t.from, t.text])).toEqual([
+      ['citizen', 'hello'],
+      ...greeting.map((reply) => ['bot', toPlainText(reply)]),
+      ['citizen', 'let me speak to a human please'],
+    ]);
+    // Settled, so the next test's official finds its own case first in the queue.
+    expect((await claimNext(bot.db, 'citizen_services', 'official-0'))?.reference).toBe(reference);
+    await resolveCase(bot.db, reference, 'Answered', { kind: 'official', id: 'official-0' });
+  });
+
   it('hands off on request, forwards the citizen to the case, and asks for a rating once resolved', async () => {
     const handoff = await bot.send('let me speak to a human please', 'hana');
     const match = REFERENCE.exec(text(handoff));

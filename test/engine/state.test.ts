@@ -2,10 +2,13 @@ import { MemoryStorage, TestAdapter, TurnContext, type StoreItems } from 'botbui
 import { describe, expect, it } from 'vitest';
 import { TurnState } from '../../src/engine/state.js';
 
-/** A MemoryStorage that counts reads and writes. */
+/** A MemoryStorage that counts reads and writes (and keeps no recent lines: see storage.test.ts). */
 class CountingStorage extends MemoryStorage {
   reads = 0;
   writes = 0;
+  recent(): Promise<unknown[]> {
+    return Promise.resolve([]);
+  }
   override read(keys: string[]): Promise<StoreItems> {
     this.reads += 1;
     return super.read(keys);

@@ -11,6 +11,11 @@ export interface StateItem {
   eTag: string;
   json: string;
   updatedAt: Date;
+  /**
+   * A bounded list kept beside the item (the conversation's recent lines): appended by the same
+   * atomic update that writes the item, never read with it, so no turn parses or rewrites it.
+   */
+  recent?: Record<string, unknown>[];
 }
 
 export const stateItemSchema = new Schema<StateItem>(
@@ -19,6 +24,7 @@ export const stateItemSchema = new Schema<StateItem>(
     eTag: { type: String, required: true },
     json: { type: String, required: true },
     updatedAt: { type: Date, required: true },
+    recent: { type: [Schema.Types.Mixed], default: undefined },
   },
   { collection: 'state', versionKey: false },
 );
