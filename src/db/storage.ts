@@ -134,10 +134,7 @@ export class MongoStorage implements Storage {
    * Writes the items; `recent` holds, per key, entries to append to its list of recent ones (with
    * `keepRecent`), in the same update.
    */
-  async write(
-    changes: StoreItems,
-    recent: Partial<Record<string, Record<string, unknown>[]>> = {},
-  ): Promise<void> {
+  async write(changes: StoreItems, recent: Partial<Record<string, readonly object[]>> = {}): Promise<void> {
     // Keys are written in turn so that a conflict leaves the earlier keys written, as MemoryStorage does.
     for (const [key, value] of Object.entries(changes)) {
       if (!isPlainObject(value)) throw new TypeError(`Storage: item "${key}" must be an object.`);
@@ -163,7 +160,7 @@ export class MongoStorage implements Storage {
   }
 
   /** The key's recent entries, oldest first (none when it has no item). */
-  async recent(key: string): Promise<Record<string, unknown>[]> {
+  async recent(key: string): Promise<object[]> {
     const doc = await driverCollection<StateItem>(this.model).findOne(
       { _id: key },
       { projection: { recent: 1 } },
@@ -230,7 +227,7 @@ interface StateVersion {
   eTag: string;
   json: string;
   updatedAt: Date;
-  appended?: Record<string, unknown>[];
+  appended?: readonly object[];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

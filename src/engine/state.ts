@@ -8,7 +8,7 @@ import { TRANSCRIPT_LIMIT, transcriptSchema, type TranscriptLine } from './profi
  * beside each item, appended by the write of the item (`MongoStorage` with `keepRecent`).
  */
 export interface StateStorage extends Storage {
-  write(changes: StoreItems, recent?: Partial<Record<string, Record<string, unknown>[]>>): Promise<void>;
+  write(changes: StoreItems, recent?: Partial<Record<string, readonly object[]>>): Promise<void>;
   recent(key: string): Promise<unknown[]>;
 }
 
@@ -74,7 +74,7 @@ export class TurnState extends ConversationState {
     state['eTag'] = '*';
     const key = await this.storageKey(context);
     const lines = this.lines(context);
-    await this.store.write({ [key]: state }, { [key]: lines.map((line) => ({ ...line })) });
+    await this.store.write({ [key]: state }, { [key]: lines });
     lines.length = 0;
   }
 

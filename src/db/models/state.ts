@@ -15,7 +15,7 @@ export interface StateItem {
    * A bounded list kept beside the item (the conversation's recent lines): appended by the same
    * atomic update that writes the item, never read with it, so no turn parses or rewrites it.
    */
-  recent?: Record<string, unknown>[];
+  recent?: object[];
 }
 
 export const stateItemSchema = new Schema<StateItem>(
