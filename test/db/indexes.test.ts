@@ -2,7 +2,8 @@
  * Index lookups of the embedded server never change a query's answer: after random sequences of
  * writes (inserts, updates of indexed fields, upserts, pipeline updates, deletes, index creation
  * and removal, TTL expiry, restart from the journal), every equality query returns exactly the
- * documents, in the same order, that a full scan returns.
+ * documents, in the same order, that a full scan returns, and the TTL sweep (which reads its
+ * candidates through the index) finds exactly the expired documents that checking each one finds.
  */
 import { EJSON, ObjectId } from 'bson';
 import fc from 'fast-check';
@@ -181,6 +182,18 @@ class Harness {
     return { indexed, scanned };
   }
 
+  /** What a TTL sweep at NOW would delete, found through the index and by checking every document. */
+  expiredBoth(): { indexed: string[]; scanned: string[] } {
+    const ids = (): string[] =>
+      (this.store.get(DB, C)?.expired(NOW) ?? []).map((d) => EJSON.stringify(d['_id'])).sort();
+    this.store.indexLookups = true;
+    const indexed = ids();
+    this.store.indexLookups = false;
+    const scanned = ids();
+    this.store.indexLookups = true;
+    return { indexed, scanned };
+  }
+
   async apply(op: Op): Promise<void> {
     switch (op.t) {
       case 'insert':
@@ -264,6 +277,10 @@ function probes(): { filter: Doc; sort?: Doc }[] {
     out.push({ filter: { a: v }, sort: { b: 1 } });
     out.push({ filter: { a: { $eq: v }, b: { $ne: 1 } } });
     for (const w of ['a', 1, null, IDS[0]]) out.push({ filter: { a: v, b: { $in: [w, 2] } } });
+    // `$or`: every branch pinned (a union of lookups), nested, or one branch needing the scan.
+    out.push({ filter: { $or: [{ a: v }, { b: v }, { c: v, kind: 'open' }] } });
+    out.push({ filter: { kind: 'open', $or: [{ 'sub.x': v }, { $or: [{ u: v }, { at: v }] }] } });
+    out.push({ filter: { $or: [{ a: v }, { kind: 'closed' }] } });
   }
   return out;
 }
@@ -273,6 +290,8 @@ async function checkAll(h: Harness): Promise<void> {
     const { indexed, scanned } = await h.both(filter, sort);
     expect(indexed, EJSON.stringify({ filter, sort })).toBe(scanned);
   }
+  const expiry = h.expiredBoth();
+  expect(expiry.indexed, 'documents the TTL sweep deletes').toEqual(expiry.scanned);
 }
 
 describe('embedded server index lookups', () => {
@@ -326,6 +345,13 @@ describe('embedded server index lookups', () => {
     expect(coll?.lookupCandidates({ ref: { $in: ['R-9', 'R-3'] } }, false)?.map((d) => d['n'])).toEqual([
       3, 9,
     ]);
+    // Every branch of an `$or` pins the index: the union, in natural order.
+    expect(
+      coll
+        ?.lookupCandidates({ $or: [{ ref: 'R-9' }, { ref: 'R-3' }, { ref: 'R-9' }] }, false)
+        ?.map((d) => d['n']),
+    ).toEqual([3, 9]);
+    expect(coll?.lookupCandidates({ $or: [{ ref: 'R-9' }, { n: 3 }] }, false)).toBeUndefined();
     await h.run({ update: C, updates: [{ q: { ref: 'R-42' }, u: { $set: { ref: 'R-1000' } } }] });
     expect(coll?.lookupCandidates({ ref: 'R-42' }, false)).toEqual([]);
     expect(await h.find({ ref: 'R-1000' })).toContain('"n":{"$numberInt":"42"}');

@@ -3,7 +3,6 @@ import { runCommand } from './commands.js';
 import { Cursors } from './cursors.js';
 import type { Store } from './store.js';
 import { decodeMessage, encodeReply, messageLength, ProtocolError } from './wire.js';
-import { valuesAt } from './values.js';
 
 /** Options of {@link WireServer}. */
 export interface WireServerOptions {
@@ -90,23 +89,9 @@ export class WireServer {
     let removed = 0;
     for (const colls of this.opts.store.dbs.values()) {
       for (const coll of colls.values()) {
-        const ttl = coll.indexes.filter(
-          (i) => i.expireAfterSeconds !== undefined && Object.keys(i.key).length === 1,
-        );
-        if (!ttl.length) continue;
-        for (const doc of [...coll.docs.values()]) {
-          const expired = ttl.some((index) => {
-            if (index.partial && !index.partial.test(doc)) return false;
-            const field = Object.keys(index.key)[0] ?? '';
-            const dates = valuesAt(doc, field).filter((v): v is Date => v instanceof Date);
-            if (!dates.length) return false;
-            const earliest = Math.min(...dates.map((d) => d.getTime()));
-            return earliest + (index.expireAfterSeconds ?? 0) * 1000 <= now;
-          });
-          if (expired) {
-            w.remove(coll, doc);
-            removed += 1;
-          }
+        for (const doc of coll.expired(now)) {
+          w.remove(coll, doc);
+          removed += 1;
         }
       }
     }

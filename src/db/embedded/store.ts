@@ -20,13 +20,56 @@ export interface Index {
    * pair of its first two fields' values → `_id` keys of the documents holding it; undefined for
    * `_id_`, which the `_id` map already serves. Respects sparse and partial.
    */
-  lookup: Map<string, Set<string>> | undefined;
+  lookup: IdLookup | undefined;
   /**
    * The top-level fields the index's keys are computed from, or undefined when a partial filter
    * (which may read any field) decides membership too.
    */
   fields: string[] | undefined;
 }
+
+/**
+ * Lookup-map key → `_id` keys of the documents listed under it. Most keys list one document (every
+ * unique or near-unique value: message ids, idempotency keys, a field paired with a timestamp), so
+ * such a key holds that `_id` key itself and only a shared one gets a Set: a Set with its hash
+ * table is about 250 bytes and two objects, which for ~100,000 stored messages made the indexes
+ * larger than the documents and every full garbage collection of the server's thread slower.
+ */
+export class IdLookup {
+  private readonly map = new Map<string, string | Set<string>>();
+
+  add(key: string, id: string): void {
+    const held = this.map.get(key);
+    if (held === undefined) this.map.set(key, id);
+    else if (typeof held !== 'string') held.add(id);
+    else if (held !== id) this.map.set(key, new Set([held, id]));
+  }
+
+  delete(key: string, id: string): void {
+    const held = this.map.get(key);
+    if (held === id) this.map.delete(key);
+    else if (held instanceof Set && held.delete(id) && held.size === 1) {
+      const [last] = held;
+      if (last !== undefined) this.map.set(key, last);
+    }
+  }
+
+  /** The `_id` keys listed under `key` (none: an empty set). */
+  get(key: string): ReadonlySet<string> {
+    const held = this.map.get(key);
+    return held === undefined ? NO_IDS : typeof held === 'string' ? new Set([held]) : held;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const NO_IDS: ReadonlySet<string> = new Set();
 
 const ID_INDEX_SPEC: Doc = { v: 2, key: { _id: 1 }, name: '_id_' };
 
@@ -46,7 +89,7 @@ export function makeIndex(spec: Doc): Index {
     partial: isDoc(pfe) ? new Query(pfe) : undefined,
     expireAfterSeconds: typeof ttl === 'number' ? ttl : undefined,
     entries: unique ? new Map() : undefined,
-    lookup: name === '_id_' ? undefined : new Map(),
+    lookup: name === '_id_' ? undefined : new IdLookup(),
     fields: isDoc(pfe) ? undefined : [...new Set(Object.keys(key).map((path) => path.split('.')[0] ?? path))],
   };
 }
@@ -110,6 +153,30 @@ function singleKey(k: string): string {
 
 function pairKey(a: string, b: string): string {
   return `2:${JSON.stringify([a, b])}`;
+}
+
+/** How a date is keyed in a single-field lookup map: `1:d:<milliseconds>` ({@link keyOf}). */
+const DATE_KEY_PREFIX = singleKey(keyOf(new Date(0))).replace(/\d+$/, '');
+
+/**
+ * Whether `doc` has expired under the TTL `index` on `field` at `limit` (now minus
+ * expireAfterSeconds): the earliest date in the field, MongoDB's rule for arrays of dates, is past it.
+ */
+function expiredUnder(index: Index, field: string, doc: Doc, limit: number): boolean {
+  if (index.partial && !index.partial.test(doc)) return false;
+  let earliest = Infinity;
+  for (const v of valuesAt(doc, field)) if (v instanceof Date) earliest = Math.min(earliest, v.getTime());
+  return earliest <= limit;
+}
+
+/** The `_id` keys a single-field lookup map lists under a date at or before `limit` (ms). */
+function datedUpTo(lookup: IdLookup, limit: number): string[] {
+  const out: string[] = [];
+  for (const key of lookup.keys()) {
+    if (key.startsWith(DATE_KEY_PREFIX) && Number(key.slice(DATE_KEY_PREFIX.length)) <= limit)
+      out.push(...lookup.get(key));
+  }
+  return out;
 }
 
 /** Candidate sets larger than this share of the collection are read by a filtered natural-order scan instead of a sort. */
@@ -264,26 +331,43 @@ export class Collection {
     return out;
   }
 
-  private addLookup(index: Index, lookup: Map<string, Set<string>>, doc: Doc, id: string): void {
-    for (const key of this.lookupKeys(index, doc)) {
-      let ids = lookup.get(key);
-      if (!ids) {
-        ids = new Set();
-        lookup.set(key, ids);
-      }
-      ids.add(id);
-    }
+  private addLookup(index: Index, lookup: IdLookup, doc: Doc, id: string): void {
+    for (const key of this.lookupKeys(index, doc)) lookup.add(key, id);
   }
 
   /**
    * The documents a filter can match, read through the lookup maps when the filter pins some
    * index's first field (equality, `$eq`, or `$in` over at most 64 plain values) — in natural
    * order, so unsorted results are the scan's — or undefined when the collection must be scanned.
-   * With a collation, string equality is the collation's, so the maps are not used.
+   * A top-level `$or` whose every branch can be read so is read as the union of the branches'
+   * candidates. With a collation, string equality is the collation's, so the maps are not used.
    */
   lookupCandidates(filter: Doc, collated: boolean): Doc[] | undefined {
     if (!this.indexLookups || collated) return undefined;
-    const sets: (Set<string> | Set<string>[])[] = [];
+    return this.pinnedCandidates(filter) ?? this.orCandidates(filter);
+  }
+
+  /**
+   * The union of what each branch of the filter's `$or` can match, in natural order; undefined if
+   * there is no `$or` or a branch would need a scan. The inbox's look for unfinished messages
+   * (received, failed, or leased by a crashed worker) is such a filter, asked every second.
+   */
+  private orCandidates(filter: Doc): Doc[] | undefined {
+    const branches = filter['$or'];
+    if (!Array.isArray(branches) || branches.length === 0) return undefined;
+    const found = new Set<Doc>();
+    for (const branch of branches) {
+      const docs = isDoc(branch) ? (this.pinnedCandidates(branch) ?? this.orCandidates(branch)) : undefined;
+      if (!docs) return undefined;
+      for (const doc of docs) found.add(doc);
+    }
+    const order = (doc: Doc): number => this.seq.get(keyOf(doc['_id'])) ?? 0;
+    return [...found].sort((a, b) => order(a) - order(b));
+  }
+
+  /** {@link lookupCandidates} for the filter's own top-level fields. */
+  private pinnedCandidates(filter: Doc): Doc[] | undefined {
+    const sets: (ReadonlySet<string> | ReadonlySet<string>[])[] = [];
     let best: { size: number; at: number } | undefined;
     const usedPaths = new Set<string>();
     const pinned = (index: Index, path: string | undefined): string[] | undefined =>
@@ -308,14 +392,14 @@ export class Collection {
       }
       if (usedPaths.has(usage)) continue;
       usedPaths.add(usage);
-      const found = keys.map((k) => index.lookup?.get(k) ?? new Set<string>());
+      const found = keys.map((k) => index.lookup?.get(k) ?? NO_IDS);
       const size = found.reduce((n, ids) => n + ids.size, 0);
       if (!best || size < best.size) best = { size, at: sets.length };
       sets.push(found.length === 1 && found[0] ? found[0] : found);
     }
     if (!best) return undefined;
-    const has = (set: Set<string> | Set<string>[], id: string): boolean =>
-      set instanceof Set ? set.has(id) : set.some((s) => s.has(id));
+    const has = (set: ReadonlySet<string> | ReadonlySet<string>[], id: string): boolean =>
+      Array.isArray(set) ? set.some((s) => s.has(id)) : set.has(id);
     const drive = sets[best.at];
     const others = sets.filter((_, i) => i !== best?.at);
     const keep = (id: string): boolean => others.every((s) => has(s, id));
@@ -325,7 +409,7 @@ export class Collection {
       return out;
     }
     const ids = new Set<string>();
-    for (const s of drive instanceof Set ? [drive] : (drive ?? []))
+    for (const s of drive === undefined ? [] : Array.isArray(drive) ? drive : [drive])
       for (const id of s) if (keep(id)) ids.add(id);
     const ordered = [...ids].sort((a, b) => (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0));
     const out: Doc[] = [];
@@ -351,6 +435,28 @@ export class Collection {
     );
   }
 
+  /**
+   * The documents a TTL index (on one field) has expired by `now`. Read through the index's lookup
+   * map, so only documents listed under a date old enough are looked at: a sweep costs nothing for
+   * the many that carry no expiry date yet (processed messages, until the retention sweep dates
+   * them). With lookups off (the consistency tests), every document is checked.
+   */
+  expired(now: number): Doc[] {
+    const out = new Map<string, Doc>();
+    for (const index of this.indexes) {
+      const [field, ...more] = Object.keys(index.key);
+      if (index.expireAfterSeconds === undefined || field === undefined || more.length > 0) continue;
+      const limit = now - index.expireAfterSeconds * 1000;
+      const candidates =
+        this.indexLookups && index.lookup ? datedUpTo(index.lookup, limit) : [...this.docs.keys()];
+      for (const id of candidates) {
+        const doc = this.docs.get(id);
+        if (doc && !out.has(id) && expiredUnder(index, field, doc, limit)) out.set(id, doc);
+      }
+    }
+    return [...out.values()];
+  }
+
   /** Removes the document with `_id` key `id`. */
   remove(id: string): Doc | undefined {
     const old = this.docs.get(id);
@@ -369,11 +475,7 @@ export class Collection {
       }
     }
     if (index.lookup) {
-      for (const key of this.lookupKeys(index, doc)) {
-        const ids = index.lookup.get(key);
-        ids?.delete(id);
-        if (ids?.size === 0) index.lookup.delete(key);
-      }
+      for (const key of this.lookupKeys(index, doc)) index.lookup.delete(key, id);
     }
   }
 
