@@ -22,6 +22,12 @@ export interface Index {
    */
   lookup: IdLookup | undefined;
   /**
+   * Whether the lookup map also lists the pair of the first two fields. Off until a query pins both
+   * (then built from the data, and kept from there on): most compound indexes pair a field with a
+   * timestamp queried by range, and a pair key for every document of those would only cost memory.
+   */
+  pairs: boolean;
+  /**
    * The top-level fields the index's keys are computed from, or undefined when a partial filter
    * (which may read any field) decides membership too.
    */
@@ -90,6 +96,7 @@ export function makeIndex(spec: Doc): Index {
     expireAfterSeconds: typeof ttl === 'number' ? ttl : undefined,
     entries: unique ? new Map() : undefined,
     lookup: name === '_id_' ? undefined : new IdLookup(),
+    pairs: false,
     fields: isDoc(pfe) ? undefined : [...new Set(Object.keys(key).map((path) => path.split('.')[0] ?? path))],
   };
 }
@@ -324,7 +331,7 @@ export class Collection {
     for (const k of first) out.add(singleKey(k));
     // The pair serves `{ channel, platformMessageId }`-style lookups whose first field alone is
     // hardly selective; a product of supersets is a superset of the pairs a document matches.
-    if (fields[1] !== undefined) {
+    if (fields[1] !== undefined && index.pairs) {
       const second = lookupKeysAt(doc, fields[1]);
       for (const a of first) for (const b of second) out.add(pairKey(a, b));
     }
@@ -333,6 +340,13 @@ export class Collection {
 
   private addLookup(index: Index, lookup: IdLookup, doc: Doc, id: string): void {
     for (const key of this.lookupKeys(index, doc)) lookup.add(key, id);
+  }
+
+  /** Lists every document under its pair of the index's first two fields' keys, from now on. */
+  private addPairs(index: Index, lookup: IdLookup): void {
+    index.pairs = true;
+    // Keys already listed are listed again without effect.
+    for (const [id, doc] of this.docs) this.addLookup(index, lookup, doc, id);
   }
 
   /**
@@ -384,6 +398,7 @@ export class Collection {
       let keys: string[];
       let usage: string;
       if (second && first.length * second.length <= MAX_IN_LOOKUPS) {
+        if (!index.pairs) this.addPairs(index, index.lookup);
         keys = first.flatMap((a) => second.map((b) => pairKey(a, b)));
         usage = JSON.stringify([path, path2]);
       } else {
