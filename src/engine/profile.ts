@@ -9,9 +9,19 @@ export interface TranscriptLine {
   at: string;
 }
 
-export const transcriptSchema = z.array(
-  z.object({ from: z.enum(['citizen', 'bot']), text: z.string(), at: z.string() }),
-);
+const transcriptLineSchema = z.object({ from: z.enum(['citizen', 'bot']), text: z.string(), at: z.string() });
+
+/**
+ * The lines of a stored transcript, read line by line: one malformed line is left out, not the
+ * whole transcript, so a handoff still gives the official what can be read.
+ */
+export function transcriptLines(stored: unknown): TranscriptLine[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((raw: unknown) => {
+    const line = transcriptLineSchema.safeParse(raw);
+    return line.success ? [line.data] : [];
+  });
+}
 
 /** The engine's own per-conversation state, stored beside the dialog stack in conversation state. */
 export interface Profile {
@@ -46,7 +56,7 @@ export function newProfile(): Profile {
  */
 export function takeLegacyTranscript(profile: Profile): TranscriptLine[] {
   if (!('transcript' in profile)) return [];
-  const lines = transcriptSchema.catch([]).parse(profile.transcript);
+  const lines = transcriptLines(profile.transcript);
   Reflect.deleteProperty(profile, 'transcript');
   return lines;
 }

@@ -1,7 +1,7 @@
 // First, so that botbuilder's files load with native async functions (see native-async.ts).
 import './native-async.js';
 import { ConversationState, type Storage, type StoreItems, type TurnContext } from 'botbuilder';
-import { TRANSCRIPT_LIMIT, transcriptSchema, type TranscriptLine } from './profile.js';
+import { TRANSCRIPT_LIMIT, transcriptLines, type TranscriptLine } from './profile.js';
 
 /**
  * The storage a {@link TurnState} needs: botbuilder's, with a bounded list of recent entries kept
@@ -58,7 +58,7 @@ export class TurnState extends ConversationState {
 
   /** The conversation's recent lines, oldest first: those stored, then those noted this turn. */
   async transcript(context: TurnContext): Promise<TranscriptLine[]> {
-    const stored = transcriptSchema.parse(await this.store.recent(await this.storageKey(context)));
+    const stored = transcriptLines(await this.store.recent(await this.storageKey(context)));
     return [...stored, ...this.lines(context)].slice(-TRANSCRIPT_LIMIT);
   }
 

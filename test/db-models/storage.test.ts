@@ -213,4 +213,29 @@ describe('recent entries kept beside each item (the conversation transcript)', (
     expect(json).not.toContain('transcript');
     expect(json).toContain('unknownStreak');
   });
+
+  it('leaves out a malformed stored line and still gives the handoff the others', async () => {
+    const state = new TurnState(new MongoStorage(t.db.StateItem, { guardOverwrites: true, keepRecent: 40 }));
+    const turnCtx = (): TurnContext =>
+      new TurnContext(new TestAdapter(), {
+        type: 'message',
+        channelId: 'test',
+        conversation: { id: 'c10', isGroup: false, conversationType: 'personal', name: '' },
+        from: { id: 'u10', name: '' },
+        recipient: { id: 'bot', name: '' },
+      });
+    const ctx = turnCtx();
+    await state.load(ctx);
+    state.note(ctx, line(1));
+    await state.saveChanges(ctx);
+    // A line written by hand, or by a future version, that this one cannot read.
+    await t.db.StateItem.collection.updateOne(
+      {},
+      { $push: { recent: { $each: [{ from: 'robot' }, 'hello'] } } },
+    );
+    const later = turnCtx();
+    await state.load(later);
+    state.note(later, line(2));
+    expect(texts(await state.transcript(later))).toEqual(['line 1', 'line 2']);
+  });
 });
