@@ -229,9 +229,9 @@ describe('recent entries kept beside each item (the conversation transcript)', (
     state.note(ctx, line(1));
     await state.saveChanges(ctx);
     // A line written by hand, or by a future version, that this one cannot read.
-    await t.db.StateItem.collection.updateOne(
+    await t.db.StateItem.updateOne(
       {},
-      { $push: { recent: { $each: [{ from: 'robot' }, 'hello'] } } },
+      { $push: { recent: { $each: [{ from: 'robot' }, { from: 'bot', text: 42 }] } } },
     );
     const later = turnCtx();
     await state.load(later);
