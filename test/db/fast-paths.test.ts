@@ -417,6 +417,43 @@ describe('fast updates', () => {
     expect(slow).toBeGreaterThan(100);
   });
 
+  it('apply $push of a value, or of $each with $slice, as mingo does, and leave it other modifiers', () => {
+    const field = fc.oneof(
+      fc.constant(undefined),
+      fc.array(scalar, { maxLength: 4 }),
+      fc.constantFrom<unknown>(null, 1, 'x', { y: 1 }),
+    );
+    const items = fc.array(fc.oneof(scalar, fc.constant({ z: [1] })), { maxLength: 4 });
+    const operand = fc.oneof(
+      fc.oneof(scalar, fc.constant<unknown>({ x: 1 }), fc.constant<unknown>([1, 2])),
+      items.map((each) => ({ $each: each })),
+      fc
+        .tuple(items, fc.constantFrom(-3, -1, 0, 1, 2))
+        .map(([each, slice]) => ({ $each: each, $slice: slice })),
+      items.map((each) => ({ $each: each, $position: 0 })),
+      fc.constantFrom<unknown>({ $each: 1 }, { $slice: 1 }, { $each: [1], $slice: 1.5 }),
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(field, fc.constantFrom('r', 'd.r'), operand, scalar, (r, path, op, b) => {
+        const doc: Doc = r === undefined ? { _id: 1, b: 0 } : { _id: 1, b: 0, r, d: { r } };
+        if (check(doc, { $set: { b }, $push: { [path]: op } })) fast += 1;
+      }),
+      { numRuns: 3000 * RUNS },
+    );
+    expect(fast).toBeGreaterThan(500 * RUNS);
+    // The conversation state's write: its recent lines appended and bounded, without mingo.
+    const lines = Array.from({ length: 40 }, (_, i) => ({ from: 'bot', text: `line ${i}`, at: 'now' }));
+    const state: Doc = { _id: 'k', json: '{}', recent: lines };
+    const next = fastUpdate(state, {
+      $set: { json: '{"a":1}' },
+      $push: { recent: { $each: [{ from: 'citizen', text: 'hi', at: 'now' }], $slice: -40 } },
+    });
+    expect(next?.['json']).toBe('{"a":1}');
+    expect(next?.['recent']).toEqual([...lines.slice(1), { from: 'citizen', text: 'hi', at: 'now' }]);
+    expect(state['recent']).toHaveLength(40);
+  });
+
   it('apply the queue and lease updates the app sends without mingo', () => {
     const doc: Doc = { _id: IDS[0], status: 'claimed', lease: { until: DATES[0], by: 'w1' }, attempts: 2 };
     const u = { $set: { status: 'sent', 'lease.until': DATES[1] }, $inc: { attempts: 1 } };

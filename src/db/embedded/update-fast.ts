@@ -3,7 +3,8 @@ import { plainPath } from './match.js';
 import { isDoc, type Doc } from './values.js';
 
 /*
- * `$set`, `$unset`, `$inc` and numeric `$max` on plain or dotted paths through sub-documents, without mingo's
+ * `$set`, `$unset`, `$inc`, numeric `$max` and `$push` (of one value, or `$each` with an optional
+ * `$slice`: the conversation state's recent lines, at every turn) on plain or dotted paths through sub-documents, without mingo's
  * updater (which copies its operator table and deep-clones the document on every call). The
  * result is the document mingo's updater produces (checked against it by
  * `test/db/fast-paths.test.ts`); whenever mingo's answer would differ from a plain walk — an
@@ -15,13 +16,27 @@ import { isDoc, type Doc } from './values.js';
  * is safe; cursors keep their snapshots).
  */
 
-const FAST_OPERATORS = new Set(['$set', '$unset', '$inc', '$max']);
+const FAST_OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$push']);
 
 type Step =
   | { op: '$set'; parts: string[]; value: unknown }
   | { op: '$unset'; parts: string[] }
   | { op: '$inc'; parts: string[]; amount: number }
-  | { op: '$max'; parts: string[]; value: number };
+  | { op: '$max'; parts: string[]; value: number }
+  | { op: '$push'; parts: string[]; items: unknown[]; slice: number | undefined };
+
+/**
+ * A `$push` operand as items and slice: a plain value is one item; `{ $each, $slice }` (an array, an
+ * integer) is served here, and any other modifier (`$position`, `$sort`) or odd shape is mingo's.
+ */
+function pushOperand(value: unknown): { items: unknown[]; slice: number | undefined } | undefined {
+  if (!isDoc(value) || !Object.keys(value).some((k) => k.startsWith('$')))
+    return { items: [value], slice: undefined };
+  const { $each: each, $slice: slice, ...rest } = value;
+  if (Object.keys(rest).length > 0 || !Array.isArray(each)) return undefined;
+  if (slice !== undefined && !(typeof slice === 'number' && Number.isInteger(slice))) return undefined;
+  return { items: each, slice };
+}
 
 /** The steps of `modifier` in application order, or undefined when mingo must apply it. */
 function plan(modifier: Doc): Step[] | undefined {
@@ -38,7 +53,11 @@ function plan(modifier: Doc): Step[] | undefined {
       paths.add(path);
       if (op === '$set') steps.push({ op, parts, value });
       else if (op === '$unset') steps.push({ op, parts });
-      else if (typeof value !== 'number' || Number.isNaN(value))
+      else if (op === '$push') {
+        const push = pushOperand(value);
+        if (!push) return undefined;
+        steps.push({ op, parts, ...push });
+      } else if (typeof value !== 'number' || Number.isNaN(value))
         // mingo's own error for `$inc: { a: 'x' }` stays mingo's, as does its ordering of other types.
         return undefined;
       else if (op === '$inc') steps.push({ op, parts, amount: value });
@@ -57,7 +76,7 @@ function plan(modifier: Doc): Step[] | undefined {
 }
 
 /**
- * Applies an operator update made only of `$set`/`$unset`/`$inc`/`$max` (with `$setOnInsert` already
+ * Applies an operator update made only of `$set`/`$unset`/`$inc`/`$max`/`$push` (with `$setOnInsert` already
  * folded into `$set` by the caller) and returns the new document, or undefined when mingo's
  * updater must do it.
  */
@@ -117,7 +136,15 @@ export function fastUpdate(doc: Doc, modifier: Doc): Doc | undefined {
       else return undefined; // null, a scalar, an array or a BSON class on the path: mingo's rules
     }
     const current = node[leaf];
-    if (step.op === '$inc') {
+    if (step.op === '$push') {
+      // A missing field becomes the array, but with `$slice` it stays mingo's (which, unlike MongoDB,
+      // does not slice a new array: the two paths must agree). Anything but an array is mingo's too.
+      const before: unknown[] | undefined = Array.isArray(current) ? current : undefined;
+      if (before === undefined && (current !== undefined || step.slice !== undefined)) return undefined;
+      const all: unknown[] = [...(before ?? []), ...step.items.map((item) => cloneDeep(item))];
+      const { slice } = step;
+      node[leaf] = slice === undefined ? all : slice < 0 ? all.slice(slice) : all.slice(0, slice);
+    } else if (step.op === '$inc') {
       let base = 0;
       if (current !== undefined) {
         // mingo skips a non-numeric field silently where MongoDB fails: its behaviour stands.
