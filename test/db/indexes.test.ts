@@ -15,7 +15,7 @@ import { runCommand, type CommandContext } from '../../src/db/embedded/commands.
 import { Cursors } from '../../src/db/embedded/cursors.js';
 import { Journal, recover } from '../../src/db/embedded/journal.js';
 import { WireServer } from '../../src/db/embedded/server.js';
-import { Store } from '../../src/db/embedded/store.js';
+import { makeIndex, Store } from '../../src/db/embedded/store.js';
 import { isDoc, type Doc } from '../../src/db/embedded/values.js';
 
 const DB = 'idx';
@@ -358,6 +358,18 @@ describe('embedded server index lookups', () => {
     // A collation changes string equality, so the lookup steps aside.
     expect(coll?.lookupCandidates({ ref: 'R-42' }, true)).toBeUndefined();
     expect(coll?.lookupCandidates({ n: 42 }, false)).toBeUndefined();
+  });
+
+  it('expires many documents that share one date (a retention sweep dates them alike)', () => {
+    const store = new Store();
+    const coll = store.ensure(DB, C, {});
+    coll.addIndex(makeIndex({ key: { at: 1 }, name: 'at_1', expireAfterSeconds: 0 }));
+    const n = 200_000;
+    for (let i = 0; i < n; i += 1) coll.put({ _id: i, at: DATES[0] });
+    coll.put({ _id: 'later', at: DATES[1] });
+    const expired = coll.expired(NOW);
+    expect(expired).toHaveLength(n);
+    expect(expired.some((d) => d['_id'] === 'later')).toBe(false);
   });
 
   it('narrows a compound index by its first two fields when both are pinned', async () => {

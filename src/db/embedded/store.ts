@@ -180,8 +180,9 @@ function expiredUnder(index: Index, field: string, doc: Doc, limit: number): boo
 function datedUpTo(lookup: IdLookup, limit: number): string[] {
   const out: string[] = [];
   for (const key of lookup.keys()) {
+    // A loop, not `push(...ids)`: one date can list more ids than a call takes arguments.
     if (key.startsWith(DATE_KEY_PREFIX) && Number(key.slice(DATE_KEY_PREFIX.length)) <= limit)
-      out.push(...lookup.get(key));
+      for (const id of lookup.get(key)) out.push(id);
   }
   return out;
 }
@@ -375,8 +376,12 @@ export class Collection {
       if (!docs) return undefined;
       for (const doc of docs) found.add(doc);
     }
-    const order = (doc: Doc): number => this.seq.get(keyOf(doc['_id'])) ?? 0;
-    return [...found].sort((a, b) => order(a) - order(b));
+    if (found.size > this.docs.size * SORT_CANDIDATES_BELOW)
+      return [...this.docs.values()].filter((doc) => found.has(doc));
+    return [...found]
+      .map((doc) => ({ doc, at: this.seq.get(keyOf(doc['_id'])) ?? 0 }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ doc }) => doc);
   }
 
   /** {@link lookupCandidates} for the filter's own top-level fields. */
