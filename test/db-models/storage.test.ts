@@ -147,6 +147,15 @@ describe('recent entries kept beside each item (the conversation transcript)', (
   });
   const texts = (lines: unknown[]): unknown[] =>
     lines.map((l) => (typeof l === 'object' && l !== null && 'text' in l ? l.text : l));
+  /** A turn of conversation `id` with a fresh context, as the engine starts each one. */
+  const turnIn = (id: string): TurnContext =>
+    new TurnContext(new TestAdapter(), {
+      type: 'message',
+      channelId: 'test',
+      conversation: { id, isGroup: false, conversationType: 'personal', name: '' },
+      from: { id: `u-${id}`, name: '' },
+      recipient: { id: 'bot', name: '' },
+    });
 
   it('appends with each write, on every write path, keeps the last ones, and never reads them with the item', async () => {
     for (const guardOverwrites of [false, true]) {
@@ -180,14 +189,7 @@ describe('recent entries kept beside each item (the conversation transcript)', (
   it("gives a turn the stored lines and its own, bounded, and moves an older profile's lines out of the state", async () => {
     const state = new TurnState(new MongoStorage(t.db.StateItem, { guardOverwrites: true, keepRecent: 40 }));
     const profile = state.createProperty<Profile>('profile');
-    const turnCtx = (): TurnContext =>
-      new TurnContext(new TestAdapter(), {
-        type: 'message',
-        channelId: 'test',
-        conversation: { id: 'c9', isGroup: false, conversationType: 'personal', name: '' },
-        from: { id: 'u9', name: '' },
-        recipient: { id: 'bot', name: '' },
-      });
+    const turnCtx = (): TurnContext => turnIn('c9');
     // State as an earlier version saved it, with the transcript inside the profile.
     const first = turnCtx();
     await profile.set(first, { unknownStreak: 0, transcript: [line(0)] } as Profile);
@@ -216,14 +218,7 @@ describe('recent entries kept beside each item (the conversation transcript)', (
 
   it('leaves out a malformed stored line and still gives the handoff the others', async () => {
     const state = new TurnState(new MongoStorage(t.db.StateItem, { guardOverwrites: true, keepRecent: 40 }));
-    const turnCtx = (): TurnContext =>
-      new TurnContext(new TestAdapter(), {
-        type: 'message',
-        channelId: 'test',
-        conversation: { id: 'c10', isGroup: false, conversationType: 'personal', name: '' },
-        from: { id: 'u10', name: '' },
-        recipient: { id: 'bot', name: '' },
-      });
+    const turnCtx = (): TurnContext => turnIn('c10');
     const ctx = turnCtx();
     await state.load(ctx);
     state.note(ctx, line(1));
