@@ -4,8 +4,9 @@ import { isDoc, type Doc } from './values.js';
 
 /*
  * `$set`, `$unset`, `$inc`, numeric `$max` and `$push` (of one value, or `$each` with an optional
- * `$slice`: the conversation state's recent lines, at every turn) on plain or dotted paths through sub-documents, without mingo's
- * updater (which copies its operator table and deep-clones the document on every call). The
+ * `$slice`: the conversation state's recent lines, at every turn) on plain or dotted paths through
+ * sub-documents, without mingo's updater (which copies its operator table and deep-clones the
+ * document on every call). The
  * result is the document mingo's updater produces (checked against it by
  * `test/db/fast-paths.test.ts`); whenever mingo's answer would differ from a plain walk — an
  * array, `null` or a scalar on the path, `$inc` or `$max` of a non-number, `_id`, positional operators,
