@@ -272,6 +272,8 @@ function probes(): { filter: Doc; sort?: Doc }[] {
   const out: { filter: Doc; sort?: Doc }[] = [];
   for (const v of SCALARS) {
     for (const f of ['a', 'b', 'c', 'u', 'at', 'sub.x']) out.push({ filter: { [f]: v } });
+    out.push({ filter: { a: v, b: { $exists: false } } });
+    out.push({ filter: { $or: [{ at: { $exists: false } }, { u: v }] } });
     out.push({ filter: { c: v, kind: 'open' } });
     out.push({ filter: { a: { $in: [v, 'a'] }, b: v } });
     out.push({ filter: { a: v }, sort: { b: 1 } });
@@ -281,7 +283,10 @@ function probes(): { filter: Doc; sort?: Doc }[] {
     out.push({ filter: { $or: [{ a: v }, { b: v }, { c: v, kind: 'open' }] } });
     out.push({ filter: { kind: 'open', $or: [{ 'sub.x': v }, { $or: [{ u: v }, { at: v }] }] } });
     out.push({ filter: { $or: [{ a: v }, { kind: 'closed' }] } });
+    out.push({ filter: { a: { $in: [v, 1] }, $or: [{ b: v }, { u: 1, c: 'a' }] } });
   }
+  for (const f of ['a', 'b', 'c', 'u', 'at', 'sub.x']) out.push({ filter: { [f]: { $exists: false } } });
+  out.push({ filter: { c: { $exists: false }, kind: 'open' } });
   return out;
 }
 
@@ -358,6 +363,16 @@ describe('embedded server index lookups', () => {
     // A collation changes string equality, so the lookup steps aside.
     expect(coll?.lookupCandidates({ ref: 'R-42' }, true)).toBeUndefined();
     expect(coll?.lookupCandidates({ n: 42 }, false)).toBeUndefined();
+    // Pinned fields and an `$or`: the intersection (the inbox asks for a conversation's unfinished messages).
+    await h.run({ createIndexes: C, indexes: [{ key: { n: 1 }, name: 'n_1' }] });
+    expect(
+      coll
+        ?.lookupCandidates(
+          { ref: { $in: ['R-1', 'R-2', 'R-3'] }, $or: [{ n: 2 }, { n: 3 }, { n: 4 }] },
+          false,
+        )
+        ?.map((d) => d['n']),
+    ).toEqual([2, 3]);
   });
 
   it('expires many documents that share one date (a retention sweep dates them alike)', () => {

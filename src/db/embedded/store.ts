@@ -189,6 +189,16 @@ function datedUpTo(lookup: IdLookup, limit: number): string[] {
 
 /** Candidate sets larger than this share of the collection are read by a filtered natural-order scan instead of a sort. */
 const SORT_CANDIDATES_BELOW = 0.25;
+/**
+ * Documents a filter's lookups select, by `_id` key: `size` bounds their number, `has` tells one,
+ * `ids` lists them (perhaps more than once).
+ */
+interface Selection {
+  size: number;
+  has(id: string): boolean;
+  ids(): Iterable<string>;
+}
+
 /** `$in` lists longer than this are not looked up (the union would cost about as much as the scan). */
 const MAX_IN_LOOKUPS = 64;
 
@@ -209,6 +219,9 @@ function eqKeys(cond: unknown, allowNull: boolean): string[] | undefined {
   if (isDoc(cond)) {
     const ops = Object.keys(cond);
     if (!ops.length || ops.some((k) => !k.startsWith('$'))) return undefined;
+    // A missing field is listed under `null`, with the documents holding null (which the filter
+    // then rejects): the retention sweep asks for processed messages not dated yet this way.
+    if (cond['$exists'] === false) return allowNull ? [MISSING] : undefined;
     // Operators on one field are ANDed, so `$eq`/`$in` alone bound the matches.
     if ('$eq' in cond) {
       const k = eqOperandKey(cond['$eq'], allowNull);
@@ -355,37 +368,82 @@ export class Collection {
    * index's first field (equality, `$eq`, or `$in` over at most 64 plain values) — in natural
    * order, so unsorted results are the scan's — or undefined when the collection must be scanned.
    * A top-level `$or` whose every branch can be read so is read as the union of the branches'
-   * candidates. With a collation, string equality is the collation's, so the maps are not used.
+   * candidates (intersected with the pinned fields' when there are both). With a collation, string
+   * equality is the collation's, so the maps are not used.
    */
   lookupCandidates(filter: Doc, collated: boolean): Doc[] | undefined {
     if (!this.indexLookups || collated) return undefined;
-    return this.pinnedCandidates(filter) ?? this.orCandidates(filter);
+    const selection = this.selection(filter);
+    return selection && this.inNaturalOrder(selection);
   }
 
   /**
-   * The union of what each branch of the filter's `$or` can match, in natural order; undefined if
-   * there is no `$or` or a branch would need a scan. The inbox's look for unfinished messages
-   * (received, failed, or leased by a crashed worker) is such a filter, asked every second.
+   * What the filter's pinned top-level fields and its `$or` select, the two intersected when both
+   * can be read from the lookups. The inbox asks for the unfinished messages of some conversations:
+   * a conversation lists every message it ever had, the `$or` of unfinished states only a few.
    */
-  private orCandidates(filter: Doc): Doc[] | undefined {
-    const branches = filter['$or'];
-    if (!Array.isArray(branches) || branches.length === 0) return undefined;
-    const found = new Set<Doc>();
-    for (const branch of branches) {
-      const docs = isDoc(branch) ? (this.pinnedCandidates(branch) ?? this.orCandidates(branch)) : undefined;
-      if (!docs) return undefined;
-      for (const doc of docs) found.add(doc);
-    }
-    if (found.size > this.docs.size * SORT_CANDIDATES_BELOW)
-      return [...this.docs.values()].filter((doc) => found.has(doc));
-    return [...found]
-      .map((doc) => ({ doc, at: this.seq.get(keyOf(doc['_id'])) ?? 0 }))
-      .sort((a, b) => a.at - b.at)
-      .map(({ doc }) => doc);
+  private selection(filter: Doc): Selection | undefined {
+    const pinned = this.pinnedSelection(filter);
+    const or = this.orSelection(filter);
+    if (!pinned || !or) return pinned ?? or;
+    const [drive, other] = pinned.size <= or.size ? [pinned, or] : [or, pinned];
+    return {
+      size: drive.size,
+      has: (id) => drive.has(id) && other.has(id),
+      *ids() {
+        for (const id of drive.ids()) if (other.has(id)) yield id;
+      },
+    };
   }
 
-  /** {@link lookupCandidates} for the filter's own top-level fields. */
-  private pinnedCandidates(filter: Doc): Doc[] | undefined {
+  /**
+   * The documents of a selection, in natural order: a large one by a filtered walk of the
+   * collection's keys, a small one by sorting its ids. Only the selected documents are read, not
+   * the ones walked past.
+   */
+  private inNaturalOrder(selection: Selection): Doc[] {
+    const out: Doc[] = [];
+    if (selection.size > this.docs.size * SORT_CANDIDATES_BELOW) {
+      for (const id of this.docs.keys()) {
+        if (!selection.has(id)) continue;
+        const doc = this.docs.get(id);
+        if (doc) out.push(doc);
+      }
+      return out;
+    }
+    const ids = [...new Set(selection.ids())].sort((a, b) => (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0));
+    for (const id of ids) {
+      const doc = this.docs.get(id);
+      if (doc) out.push(doc);
+    }
+    return out;
+  }
+
+  /**
+   * The union of what each branch of the filter's `$or` can match; undefined if there is no `$or`
+   * or a branch would need a scan. The inbox's look for unfinished messages (received, failed, or
+   * leased by a crashed worker) is such a filter, asked every second.
+   */
+  private orSelection(filter: Doc): Selection | undefined {
+    const branches = filter['$or'];
+    if (!Array.isArray(branches) || branches.length === 0) return undefined;
+    const selections: Selection[] = [];
+    for (const branch of branches) {
+      const selection = isDoc(branch) ? this.selection(branch) : undefined;
+      if (!selection) return undefined;
+      selections.push(selection);
+    }
+    return {
+      size: selections.reduce((n, s) => n + s.size, 0),
+      has: (id) => selections.some((s) => s.has(id)),
+      *ids() {
+        for (const s of selections) yield* s.ids();
+      },
+    };
+  }
+
+  /** What the filter's own top-level fields select through the lookup maps, or undefined. */
+  private pinnedSelection(filter: Doc): Selection | undefined {
     const sets: (ReadonlySet<string> | ReadonlySet<string>[])[] = [];
     let best: { size: number; at: number } | undefined;
     const usedPaths = new Set<string>();
@@ -418,26 +476,18 @@ export class Collection {
       sets.push(found.length === 1 && found[0] ? found[0] : found);
     }
     if (!best) return undefined;
-    const has = (set: ReadonlySet<string> | ReadonlySet<string>[], id: string): boolean =>
+    const inSet = (set: ReadonlySet<string> | ReadonlySet<string>[], id: string): boolean =>
       Array.isArray(set) ? set.some((s) => s.has(id)) : set.has(id);
-    const drive = sets[best.at];
+    const drive = sets[best.at] ?? [];
     const others = sets.filter((_, i) => i !== best?.at);
-    const keep = (id: string): boolean => others.every((s) => has(s, id));
-    if (best.size > this.docs.size * SORT_CANDIDATES_BELOW) {
-      const out: Doc[] = [];
-      for (const [id, doc] of this.docs) if (drive && has(drive, id) && keep(id)) out.push(doc);
-      return out;
-    }
-    const ids = new Set<string>();
-    for (const s of drive === undefined ? [] : Array.isArray(drive) ? drive : [drive])
-      for (const id of s) if (keep(id)) ids.add(id);
-    const ordered = [...ids].sort((a, b) => (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0));
-    const out: Doc[] = [];
-    for (const id of ordered) {
-      const doc = this.docs.get(id);
-      if (doc) out.push(doc);
-    }
-    return out;
+    const keep = (id: string): boolean => others.every((s) => inSet(s, id));
+    return {
+      size: best.size,
+      has: (id) => inSet(drive, id) && keep(id),
+      *ids() {
+        for (const s of Array.isArray(drive) ? drive : [drive]) for (const id of s) if (keep(id)) yield id;
+      },
+    };
   }
 
   /**
