@@ -2,7 +2,7 @@ import { calculateObjectSize, ObjectId } from 'bson';
 import { Query } from 'mingo';
 import { CommandError } from './errors.js';
 import type { Journal } from './journal.js';
-import { isDoc, keyOf, renderKeyValue, valuesAt, type Doc } from './values.js';
+import { flat, isDoc, keyOf, renderKeyValue, valuesAt, type Doc } from './values.js';
 
 /** An index as listIndexes shows it, plus what the server needs to enforce it. */
 export interface Index {
@@ -155,11 +155,11 @@ function addKeysDeep(out: Set<string>, v: unknown): void {
 }
 
 function singleKey(k: string): string {
-  return `1:${k}`;
+  return flat('1:', k);
 }
 
 function pairKey(a: string, b: string): string {
-  return `2:${JSON.stringify([a, b])}`;
+  return flat('2:', JSON.stringify([a, b]));
 }
 
 /** How a date is keyed in a single-field lookup map: `1:d:<milliseconds>` ({@link keyOf}). */

@@ -11,6 +11,18 @@ export function isDoc(value: unknown): value is Doc {
 }
 
 /**
+ * `prefix` followed by `rest`, as one flat string. A template literal or `+` makes a rope (V8's
+ * ConsString: an object pointing at both parts) once the result is 13 characters or longer. Keys
+ * of the server's maps live as long as their documents, and as ropes each is two or three heap
+ * objects instead of one, for every full garbage collection of the server's thread to mark: for
+ * 96,000 stored messages held as objects, a forced full collection took 100 ms with ropes and 65
+ * ms with flat keys (an ObjectId's key is 26 characters).
+ */
+export function flat(prefix: string, rest: string): string {
+  return [prefix, rest].join('');
+}
+
+/**
  * A canonical string for a BSON value, equal for values MongoDB's indexes treat as equal
  * (numbers compare by value whatever their BSON width; `null` and a missing field are one key).
  * It keys the `_id` map and the unique indexes.
@@ -19,18 +31,18 @@ export function keyOf(value: unknown): string {
   if (value === undefined || value === null) return 'N';
   switch (typeof value) {
     case 'number':
-      return Object.is(value, -0) ? 'n:0' : `n:${value}`;
+      return Object.is(value, -0) ? 'n:0' : flat('n:', String(value));
     case 'bigint':
-      return `n:${value}`;
+      return flat('n:', String(value));
     case 'string':
-      return `s:${JSON.stringify(value)}`;
+      return flat('s:', JSON.stringify(value));
     case 'boolean':
       return value ? 'b:1' : 'b:0';
     default:
       break;
   }
-  if (value instanceof Date) return `d:${value.getTime()}`;
-  if (value instanceof ObjectId) return `o:${value.toHexString()}`;
+  if (value instanceof Date) return flat('d:', String(value.getTime()));
+  if (value instanceof ObjectId) return flat('o:', value.toHexString());
   if (value instanceof RegExp) return `r:${value.source}/${value.flags}`;
   if (value instanceof Binary) return `B:${value.sub_type}:${value.toString('base64')}`;
   if (Array.isArray(value)) return `[${value.map(keyOf).join(',')}]`;
