@@ -1,4 +1,5 @@
 // `npm run bench`: every benchmark of the project, each writing its own section of BENCHMARKS.md.
+import { benchDbHeap } from './bench-db-heap.js';
 import { benchDb } from './bench-db.js';
 import { benchNlu } from './bench-nlu.js';
 import { writeSection } from './benchmarks-file.js';
@@ -7,6 +8,7 @@ const only = process.argv.slice(2);
 const benches: [string, () => Promise<string>][] = [
   ['nlu', benchNlu],
   ['db', benchDb],
+  ['heap', benchDbHeap],
 ];
 for (const [name, run] of benches) {
   if (only.length > 0 && !only.includes(name)) continue;

@@ -49,6 +49,8 @@ export async function startTestMongo(): Promise<TestMongo> {
       },
     };
   }
-  const server = await startEmbeddedMongo({ ttlIntervalMs: 200 });
+  // Documents are packed a quarter of a second after their last write (5 s in the app), so the
+  // suite reads packed documents as well as fresh ones.
+  const server = await startEmbeddedMongo({ ttlIntervalMs: 200, packAfterMs: 0 });
   return { uri: withDatabase(server.uri, dbName), dbName, real: false, stop: () => server.close() };
 }

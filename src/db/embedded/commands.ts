@@ -1043,7 +1043,7 @@ const listDatabases: Handler = (body, ctx) => {
   const databases: Doc[] = [];
   for (const [name, colls] of ctx.store.dbs) {
     let size = 0;
-    for (const c of colls.values()) for (const d of c.docs.values()) size += calculateObjectSize(d);
+    for (const c of colls.values()) for (const n of c.docs.bsonSizes()) size += n;
     const info: Doc = nameOnly ? { name } : { name, sizeOnDisk: size, empty: size === 0 };
     if (!filter.test(info)) continue;
     total += size;
@@ -1103,7 +1103,7 @@ const dbStats: Handler = (_body, ctx) => {
   for (const c of colls) {
     objects += c.docs.size;
     indexes += c.indexes.length;
-    for (const d of c.docs.values()) dataSize += calculateObjectSize(d);
+    for (const n of c.docs.bsonSizes()) dataSize += n;
   }
   return {
     db: ctx.db,

@@ -39,6 +39,13 @@ export interface EmbeddedMongoOptions {
   /** Read through index lookup maps when a filter pins an index's first field (default true); false scans, for benchmarks. */
   indexLookups?: boolean;
   /**
+   * Documents left unwritten this long are kept as their BSON bytes instead of as objects (default
+   * 5000; 0 packs every document within a quarter of a second; `false` never packs). See
+   * documents.ts: many stored documents make each full garbage collection of the server's thread
+   * slower, packed ones hardly.
+   */
+  packAfterMs?: number | false;
+  /**
    * Runs the server in a worker thread (default false): the app reaches it over TCP anyway, so
    * command handling then uses another core instead of sharing the event loop with the app's turns.
    */
@@ -92,7 +99,12 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions = {}): Promi
     });
     store.journal = journal;
   }
-  const server = new WireServer({ store, log, ttlIntervalMs: opts.ttlIntervalMs ?? 10_000 });
+  const server = new WireServer({
+    store,
+    log,
+    ttlIntervalMs: opts.ttlIntervalMs ?? 10_000,
+    packAfterMs: opts.packAfterMs ?? 5_000,
+  });
   let port = 0;
   try {
     if (opts.socketPath !== undefined) await server.listenOn(opts.socketPath);
@@ -131,6 +143,7 @@ export const workerOptionsSchema = z.object({
   ttlIntervalMs: z.number().positive().optional(),
   compactAfterBytes: z.number().positive().optional(),
   indexLookups: z.boolean().optional(),
+  packAfterMs: z.union([z.number().min(0), z.literal(false)]).optional(),
 });
 
 /** What crosses the thread boundary for an error. @internal */
@@ -189,6 +202,7 @@ async function startInWorker(opts: EmbeddedMongoOptions, log: (msg: string) => v
     ...(opts.ttlIntervalMs !== undefined ? { ttlIntervalMs: opts.ttlIntervalMs } : {}),
     ...(opts.compactAfterBytes !== undefined ? { compactAfterBytes: opts.compactAfterBytes } : {}),
     ...(opts.indexLookups !== undefined ? { indexLookups: opts.indexLookups } : {}),
+    ...(opts.packAfterMs !== undefined ? { packAfterMs: opts.packAfterMs } : {}),
   };
   const worker = spawnWorker(entry, { workerData: data, name: 'embedded-mongo' });
 

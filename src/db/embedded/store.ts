@@ -1,5 +1,6 @@
 import { calculateObjectSize, ObjectId } from 'bson';
 import { Query } from 'mingo';
+import { Documents, unpackHeld, type Held } from './documents.js';
 import { CommandError } from './errors.js';
 import type { Journal } from './journal.js';
 import { flat, isDoc, keyOf, renderKeyValue, valuesAt, type Doc } from './values.js';
@@ -245,7 +246,7 @@ function eqKeys(cond: unknown, allowNull: boolean): string[] | undefined {
 export class Collection {
   readonly db: string;
   readonly name: string;
-  readonly docs = new Map<string, Doc>();
+  readonly docs = new Documents();
   readonly indexes: Index[] = [makeIndex(ID_INDEX_SPEC)];
   readonly options: Doc;
   readonly uuid = new ObjectId();
@@ -398,8 +399,8 @@ export class Collection {
 
   /**
    * The documents of a selection, in natural order: a large one by a filtered walk of the
-   * collection's keys, a small one by sorting its ids. Only the selected documents are read, not
-   * the ones walked past.
+   * collection's keys, a small one by sorting its ids. Only the selected documents are read (and
+   * so unpacked), not the ones walked past.
    */
   private inNaturalOrder(selection: Selection): Doc[] {
     const out: Doc[] = [];
@@ -622,6 +623,17 @@ export class Store {
     return this.dbs.get(db)?.get(name);
   }
 
+  /**
+   * Packs the documents left unwritten for `age` calls of this, at most `max` in all (see
+   * {@link Documents.cool}); returns how many it packed.
+   */
+  cool(age: number, max = Infinity): number {
+    let packed = 0;
+    for (const colls of this.dbs.values())
+      for (const coll of colls.values()) packed += coll.docs.cool(age, max - packed);
+    return packed;
+  }
+
   /** Starts recording the operations of one command. */
   begin(): WriteSet {
     return new WriteSet(this);
@@ -715,7 +727,7 @@ export class Store {
           c,
           options: coll.options,
           indexes: coll.indexes.map((i) => i.spec),
-          docs: [...coll.docs.values()],
+          docs: coll.docs.capture(),
         });
       }
     }
@@ -729,7 +741,7 @@ interface CapturedCollection {
   c: string;
   options: Doc;
   indexes: Doc[];
-  docs: Doc[];
+  docs: Held[];
 }
 
 /** Snapshot records of captured collections: one `coll` record each, then its documents in chunks. */
@@ -738,7 +750,8 @@ function* snapshotChunks(colls: CapturedCollection[]): Generator<Doc> {
     yield { t: 'coll', db, c, options, indexes };
     let chunk: Doc[] = [];
     let bytes = 0;
-    for (const doc of docs) {
+    for (const held of docs) {
+      const doc = unpackHeld(held);
       chunk.push(doc);
       bytes += calculateObjectSize(doc);
       if (bytes > SNAPSHOT_RECORD_BYTES) {

@@ -12,7 +12,7 @@ const FLAG_MORE_TO_COME = 1 << 1;
 const KNOWN_FLAGS = FLAG_CHECKSUM | FLAG_MORE_TO_COME | (1 << 16);
 
 /** Values in documents are kept as the driver sent them, but Long ids and counts become numbers. */
-const DESERIALIZE = { promoteLongs: true, promoteValues: true } as const;
+export const DESERIALIZE = { promoteLongs: true, promoteValues: true } as const;
 
 /** A command decoded from either OP_QUERY (the handshake) or OP_MSG (everything else). */
 export interface IncomingCommand {
