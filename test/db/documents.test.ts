@@ -75,6 +75,24 @@ describe('stored documents', () => {
     expect([...docs.values()]).toEqual([doc, { _id: 'y' }]);
   });
 
+  it('are held as objects again once read by id, until left alone again; a scan leaves them packed', () => {
+    const docs = new Documents();
+    docs.set('x', { _id: 'x', v: 1 });
+    docs.set('y', { _id: 'y', v: 1 });
+    docs.cool(0);
+    expect([...docs.values()]).toEqual([
+      { _id: 'x', v: 1 },
+      { _id: 'y', v: 1 },
+    ]);
+    expect(['x', 'y'].map((id) => heldAs(docs, id))).toEqual(['string', 'string']);
+    const read = docs.get('x');
+    expect(['x', 'y'].map((id) => heldAs(docs, id))).toEqual(['object', 'string']);
+    expect(docs.get('x')).toBe(read);
+    expect(docs.cool(1)).toBe(0);
+    expect(docs.cool(1)).toBe(1);
+    expect(heldAs(docs, 'x')).toBe('string');
+  });
+
   it('holds a write as an object again, and forgets a deleted document', () => {
     const docs = new Documents();
     docs.set('x', { _id: 'x', v: 1 });
