@@ -14,8 +14,11 @@ function pack(doc: Doc): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** As the wire reads documents, so that a packed document reads back as it was stored. */
-function unpack(held: Held): Doc {
+/**
+ * A held document as an object (a snapshot reads what {@link Documents.capture} took with it). As
+ * the wire reads documents, so that a packed document reads back as it was stored.
+ */
+export function unpack(held: Held): Doc {
   return typeof held === 'string' ? deserialize(Buffer.from(held, 'latin1'), DESERIALIZE) : held;
 }
 
@@ -96,7 +99,7 @@ export class Documents {
   }
 
   /**
-   * The documents as they are now, to be read later with {@link unpackHeld} (a snapshot written in
+   * The documents as they are now, to be read later with {@link unpack} (a snapshot written in
    * the background): taking the list is cheap, unpacking is left to whoever reads it.
    */
   capture(): Held[] {
@@ -129,9 +132,4 @@ export class Documents {
     }
     return packed;
   }
-}
-
-/** A captured document ({@link Documents.capture}) as an object. */
-export function unpackHeld(held: Held): Doc {
-  return unpack(held);
 }

@@ -1,6 +1,6 @@
 import { calculateObjectSize, ObjectId } from 'bson';
 import { Query } from 'mingo';
-import { Documents, unpackHeld, type Held } from './documents.js';
+import { Documents, unpack, type Held } from './documents.js';
 import { CommandError } from './errors.js';
 import type { Journal } from './journal.js';
 import { flat, isDoc, keyOf, renderKeyValue, valuesAt, type Doc } from './values.js';
@@ -751,7 +751,7 @@ function* snapshotChunks(colls: CapturedCollection[]): Generator<Doc> {
     let chunk: Doc[] = [];
     let bytes = 0;
     for (const held of docs) {
-      const doc = unpackHeld(held);
+      const doc = unpack(held);
       chunk.push(doc);
       bytes += calculateObjectSize(doc);
       if (bytes > SNAPSHOT_RECORD_BYTES) {
