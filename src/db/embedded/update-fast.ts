@@ -6,11 +6,10 @@ import { isDoc, type Doc } from './values.js';
  * `$set`, `$unset`, `$inc`, numeric `$max` and `$push` (of one value, or `$each` with an optional
  * `$slice`: the conversation state's recent lines, at every turn) on plain or dotted paths through
  * sub-documents, without mingo's updater (which copies its operator table and deep-clones the
- * document on every call). The
- * result is the document mingo's updater produces (checked against it by
- * `test/db/fast-paths.test.ts`); whenever mingo's answer would differ from a plain walk — an
- * array, `null` or a scalar on the path, `$inc` or `$max` of a non-number, `_id`, positional operators,
- * conflicting paths, any other operator — the caller is told to use mingo (undefined).
+ * document on every call). The result is the document mingo's updater produces (checked against
+ * it by `test/db/fast-paths.test.ts`); whenever mingo's answer would differ from a plain walk — an
+ * array, `null` or a scalar on the path, `$inc` or `$max` of a non-number, `_id`, positional
+ * operators, conflicting paths, any other operator — the caller is told to use mingo (undefined).
  *
  * The input is never modified: the result is a copy along the changed paths, sharing every
  * untouched sub-document with the input (stored documents are never mutated in place, so sharing
