@@ -5,6 +5,7 @@ import { Batcher, driverCollection, eachOf } from './batch.js';
 import { isDuplicateKeyError } from './models/sequence.js';
 import type { StateItemModel } from './models/index.js';
 import type { StateItem } from './models/state.js';
+import { withFields } from '../objects.js';
 
 /** Thrown by {@link MongoStorage.write} when an item changed since it was read (stale `eTag`). */
 export class ETagConflictError extends Error {
@@ -68,7 +69,7 @@ export class MongoStorage implements Storage {
         this.remember(key, doc?.eTag ?? null);
         if (!doc) continue;
         const parsed: unknown = JSON.parse(doc.json);
-        items[key] = { ...(isPlainObject(parsed) ? parsed : {}), eTag: doc.eTag };
+        items[key] = withFields(isPlainObject(parsed) ? parsed : {}, { eTag: doc.eTag });
       }
       return { ok: true, value: items };
     });

@@ -8,6 +8,7 @@ import type { InboundMessage, InboundMessageRecord } from '../db/models/inbound.
 import { isDuplicateKeyError } from '../db/models/sequence.js';
 import { activitySchema, conversationKey, type Activity, type Address } from './activity.js';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit.js';
+import { withFields } from '../objects.js';
 
 export interface InboxOptions {
   /** Attempts at a turn before the message is left as failed (kept, visible) and the citizen told. */
@@ -176,7 +177,7 @@ export class Inbox {
     try {
       if (this.idleHere(key) && (this.limiter?.take(key) ?? 0) === 0) {
         const lease = { owner: this.owner, until: new Date(now.getTime() + this.opts.leaseMs) };
-        const stored = this.stored.add({ ...message, status: 'processing', lease });
+        const stored = this.stored.add(withFields(message, { status: 'processing' as const, lease }));
         const doc: InboundMessageRecord = message;
         this.schedule(key, activity.address, {
           doc,

@@ -9,6 +9,7 @@ import type { OutboundMessageRecord, OutboundStatus } from '../db/models/outboun
 import { AppError } from '../errors.js';
 import { addressSchema, conversationKey, type Address, type ChannelId } from './activity.js';
 import { replySchema, type Reply } from './replies.js';
+import { withFields } from '../objects.js';
 
 /** What a channel's renderer does with one reply: send it, or throw (an AppError may carry `retryAfterMs`). */
 export interface ChannelSender {
@@ -125,7 +126,7 @@ export class Outbox {
           const seq = nextSeq.get(counter(doc));
           if (seq === undefined) throw new Error(`sequence ${counter(doc)} missing after its increment`);
           nextSeq.set(counter(doc), seq + 1);
-          return { ...doc, seq };
+          return withFields(doc, { seq });
         }),
       ),
     );
@@ -203,7 +204,7 @@ export class Outbox {
     if (this.settledThrough.get(key) !== first.seq - 1 || this.local.has(key) || this.waiting.has(key))
       return docs;
     const lease = { owner: this.owner, until: new Date(Date.now() + this.opts.leaseMs) };
-    return docs.map((doc) => ({ ...doc, status: 'sending', lease }));
+    return docs.map((doc) => withFields(doc, { status: 'sending' as const, lease }));
   }
 
   /**
@@ -320,7 +321,7 @@ export class Outbox {
           ? await this.stores.add(docs)
           : await this.numbered.add({
               key,
-              docs: this.claimIfHead(docs.map((doc, i) => ({ ...doc, seq: last + 1 + i }))),
+              docs: this.claimIfHead(docs.map((doc, i) => withFields(doc, { seq: last + 1 + i }))),
             });
       // Numbers drawn for a reply a replay had stored already are unknown here: read the counter next time.
       if (last !== undefined) keepRecent(this.lastSeq, key, last + docs.length);

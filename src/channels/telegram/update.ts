@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { activitySchema, type Activity, type Attachment } from '../../engine/activity.js';
+import { withFields } from '../../objects.js';
 
 /*
  * Only the fields the bot reads are declared; Telegram adds fields over time and z.object ignores the
@@ -115,18 +116,17 @@ export function parseTelegramUpdate(
       ...(m.from?.first_name !== undefined ? { userName: m.from.first_name } : {}),
     };
     if (m.text !== undefined && START.test(m.text)) {
-      candidate = { ...base, start: true };
+      candidate = withFields(base, { start: true });
     } else if (m.location) {
-      candidate = { ...base, location: { lat: m.location.latitude, lng: m.location.longitude } };
+      candidate = withFields(base, { location: { lat: m.location.latitude, lng: m.location.longitude } });
     } else if (m.photo && m.photo.length > 0) {
       const photo = largestPhoto(m.photo);
-      candidate = {
-        ...base,
+      candidate = withFields(base, {
         ...(photo ? { attachments: [photo] } : {}),
         ...(m.caption !== undefined && m.caption !== '' ? { text: m.caption } : {}),
-      };
+      });
     } else if (m.text !== undefined && m.text.trim() !== '') {
-      candidate = { ...base, text: m.text };
+      candidate = withFields(base, { text: m.text });
     } else {
       return { ok: false, reason: 'ignored', detail: 'message without text, location or photo', updateId };
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Activity, Attachment } from '../../engine/activity.js';
+import { withFields } from '../../objects.js';
 
 const media = z.object({
   id: z.string().min(1),
@@ -64,18 +65,18 @@ function toActivity(message: WaMessage, userName: string | undefined): Activity 
   };
   switch (message.type) {
     case 'text':
-      return message.text ? { ...base, text: cut(message.text.body, 4096) } : undefined;
+      return message.text ? withFields(base, { text: cut(message.text.body, 4096) }) : undefined;
     case 'interactive': {
       const picked = message.interactive?.button_reply ?? message.interactive?.list_reply;
-      return picked ? { ...base, choice: picked.id } : undefined;
+      return picked ? withFields(base, { choice: picked.id }) : undefined;
     }
     case 'button': {
       const payload = message.button?.payload ?? message.button?.text;
-      return payload ? { ...base, choice: payload } : undefined;
+      return payload ? withFields(base, { choice: payload }) : undefined;
     }
     case 'location':
       return message.location
-        ? { ...base, location: { lat: message.location.latitude, lng: message.location.longitude } }
+        ? withFields(base, { location: { lat: message.location.latitude, lng: message.location.longitude } })
         : undefined;
     case 'image':
     case 'document':
@@ -87,11 +88,10 @@ function toActivity(message: WaMessage, userName: string | undefined): Activity 
         contentType: file.mime_type ?? `${message.type}/*`,
         fileId: file.id,
       };
-      return {
-        ...base,
+      return withFields(base, {
         attachments: [attachment],
         ...(file.caption ? { text: cut(file.caption, 4096) } : {}),
-      };
+      });
     }
     default:
       return undefined;
