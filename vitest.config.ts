@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Every test file runs on the driver as the app loads it (src/db/lowered-spread.ts).
+    setupFiles: ['test/setup.ts'],
     // A hang guard, not a speed target: whole bots, browsers and child processes share 2 cores.
     testTimeout: 60_000,
     // Generous for beforeAll hooks that start whole bots and browsers on a loaded 2-core machine.

@@ -1,4 +1,6 @@
 // Wiring only: config → database → intent model → engine → channels → http.
+// First, so that mongoose and the driver load with their object spreads written out (see lowered-spread.ts).
+import './db/lowered-spread.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createApp } from './app.js';

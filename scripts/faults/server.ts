@@ -2,6 +2,8 @@
 //   node --import tsx scripts/faults/server.ts <mode> (mode: app | echo)
 // Settings come from the environment (below). It prints nothing on stdout but sends the parent
 // { ready: port } once listening, and { rss } every 250 ms (for the peak RSS).
+// First, as in src/main.ts: mongoose and the driver load with their object spreads written out.
+import '../../src/db/lowered-spread.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Telegraf } from 'telegraf';

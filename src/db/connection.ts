@@ -1,3 +1,5 @@
+// First, so that mongoose and the driver load with their object spreads written out (see lowered-spread.ts).
+import './lowered-spread.js';
 import mongoose, { type Connection } from 'mongoose';
 import { DEFAULT_CATEGORY_ROUTES, DEFAULT_DEPARTMENTS, registerModels, type Models } from './models/index.js';
 

@@ -1,0 +1,87 @@
+/**
+ * The MongoDB driver and mongoose build most of what a command carries with object spreads followed
+ * by more properties: `{ ...this.options, ...this.bsonOptions, timeoutContext }` for the options,
+ * `{ ...command }` and then `$db`, `lsid` and `$clusterTime` for the command itself. Node 20's V8
+ * (11.3) gives every object made that way a hidden class of its own, allocated in the old
+ * generation, which only a full collection frees (see `withFields` in src/objects.ts). At the
+ * app's ~2,500 commands a second that was a quarter of what the main thread promoted into the old
+ * generation; in a driver-only load (pings at 2,500/s) it was all of it (BENCHMARKS.md, Load).
+ *
+ * Importing this module (before anything loads mongoose or the driver) makes their files load with
+ * those spreads written out by esbuild (`supported: { 'object-rest-spread': false }`, as esbuild
+ * writes them for engines without object spread): the same own enumerable properties, defined one
+ * by one, so the objects share hidden classes again. Nothing else of the code changes, but it is
+ * printed anew: line numbers in the driver's stack traces are esbuild's, not the shipped files'.
+ * A file esbuild cannot transform loads as shipped, with a warning.
+ *
+ * The transformed files are cached under `node_modules/.cache/civic-lowered-spread/` by a hash of
+ * what was shipped, so a start costs a file read per module instead of a transform (~4 ms each).
+ *
+ * @example
+ * // the first import of an entry point (src/main.ts) and of src/db/connection.ts:
+ * import './db/lowered-spread.js';
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { transformSync, version as esbuildVersion } from 'esbuild';
+
+/** The packages whose files are rewritten: every command passes through them. */
+const LOWERED = /[\\/]node_modules[\\/](mongodb|mongoose)[\\/]lib[\\/].*\.js$/;
+/** `source` with its object spreads and rests written out, or undefined when it has none. */
+export function lowerObjectSpread(source: string, filename = 'module.js'): string | undefined {
+  if (!source.includes('...')) return undefined;
+  const { code } = transformSync(source, {
+    loader: 'js',
+    sourcefile: filename,
+    target: `node${process.versions.node}`,
+    supported: { 'object-rest-spread': false },
+  });
+  return code;
+}
+
+/** What else decides the output: a new esbuild or Node may write it differently. */
+const SALT = `esbuild ${esbuildVersion}, node ${process.versions.node}\n`;
+
+function cached(source: string, filename: string): string {
+  const modules = filename.slice(0, filename.search(LOWERED) + '/node_modules'.length);
+  const dir = join(modules, '.cache', 'civic-lowered-spread');
+  const hash = createHash('sha256').update(SALT).update(source).digest('hex').slice(0, 32);
+  const file = join(dir, `${hash}.js`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    // Not cached yet (or unreadable): transform, and keep it for the next start if the folder allows.
+  }
+  const lowered = lowerObjectSpread(source, filename) ?? source;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, lowered);
+  } catch {
+    // A read-only install still works, transforming at every start.
+  }
+  return lowered;
+}
+
+type Compile = (this: unknown, content: string, filename: string) => unknown;
+const proto = Module.prototype as unknown as { _compile: Compile; __civicLoweredSpread?: true };
+
+if (!proto.__civicLoweredSpread) {
+  proto.__civicLoweredSpread = true;
+  const compile = proto._compile;
+  proto._compile = function compileLoweredSpread(this: unknown, content: string, filename: string): unknown {
+    let source = content;
+    if (LOWERED.test(filename) && content.includes('...')) {
+      try {
+        source = cached(content, filename);
+      } catch (err) {
+        process.emitWarning(
+          `${filename} loads as shipped (its object spreads could not be written out: ${err instanceof Error ? err.message : String(err)})`,
+          { code: 'CIVIC_LOWERED_SPREAD' },
+        );
+      }
+    }
+    return compile.call(this, source, filename);
+  };
+}
