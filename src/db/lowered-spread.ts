@@ -15,7 +15,8 @@
  * A file esbuild cannot transform loads as shipped, with a warning.
  *
  * The transformed files are cached under `node_modules/.cache/civic-lowered-spread/` by a hash of
- * what was shipped, so a start costs a file read per module instead of a transform (about 3 ms each).
+ * what was shipped: loading mongoose and the driver takes about 1.05 s the first time, then
+ * 0.52–0.55 s (0.50 s as shipped).
  *
  * @example
  * // the first import of an entry point (src/main.ts) and of src/db/connection.ts:
