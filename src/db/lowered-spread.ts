@@ -7,10 +7,10 @@
  * app's ~2,500 commands a second that was a quarter of what the main thread promoted into the old
  * generation; in a driver-only load (pings at 2,500/s) it was all of it (BENCHMARKS.md, Load).
  *
- * Importing this module (before anything loads mongoose or the driver) makes their files load with
- * those spreads written out by esbuild (`supported: { 'object-rest-spread': false }`, as esbuild
- * writes them for engines without object spread): the same own enumerable properties, defined one
- * by one, so the objects share hidden classes again. Nothing else of the code changes, but it is
+ * Importing this module (before anything loads mongoose or the driver) makes their files (and zod
+ * 3's, see {@link LOWERED}) load with those spreads written out by esbuild (`supported:
+ * { 'object-rest-spread': false }`, as esbuild writes them for engines without object spread): the
+ * same own enumerable properties, defined one by one, so the objects share hidden classes again. Nothing else of the code changes, but it is
  * printed anew: line numbers in the driver's stack traces are esbuild's, not the shipped files'.
  * A file esbuild cannot transform loads as shipped, with a warning.
  *
@@ -29,8 +29,12 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { transformSync, version as esbuildVersion } from 'esbuild';
 
-/** The packages whose files are rewritten: every command passes through them. */
-const LOWERED = /[\\/]node_modules[\\/](mongodb|mongoose)[\\/]lib[\\/].*\.js$/;
+/**
+ * The files rewritten: mongoose's and the driver's (every command passes through them), and zod 3's
+ * as botbuilder loads it: botbuilder-dialogs parses its settings, which the app does not give it,
+ * for every dialog context, and each failed parse builds its issues with spreads.
+ */
+const LOWERED = /[\\/]node_modules[\\/](mongodb[\\/]lib|mongoose[\\/]lib|zod[\\/]v3)[\\/].*\.c?js$/;
 /** `source` with its object spreads and rests written out, or undefined when it has none. */
 export function lowerObjectSpread(source: string, filename = 'module.js'): string | undefined {
   if (!source.includes('...')) return undefined;
