@@ -24,10 +24,10 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { transformSync, version as esbuildVersion } from 'esbuild';
+import { rewriteOnLoad } from '../module-rewrite.js';
 
 /**
  * The files rewritten: mongoose's and the driver's (every command passes through them), and zod 3's
@@ -74,24 +74,6 @@ function cached(source: string, filename: string): string {
   return lowered;
 }
 
-type Compile = (this: unknown, content: string, filename: string) => unknown;
-const proto = Module.prototype as unknown as { _compile: Compile; __civicLoweredSpread?: true };
-
-if (!proto.__civicLoweredSpread) {
-  proto.__civicLoweredSpread = true;
-  const compile = proto._compile;
-  proto._compile = function compileLoweredSpread(this: unknown, content: string, filename: string): unknown {
-    let source = content;
-    if (LOWERED.test(filename) && content.includes('...')) {
-      try {
-        source = cached(content, filename);
-      } catch (err) {
-        process.emitWarning(
-          `${filename} loads as shipped (its object spreads could not be written out: ${err instanceof Error ? err.message : String(err)})`,
-          { code: 'CIVIC_LOWERED_SPREAD' },
-        );
-      }
-    }
-    return compile.call(this, source, filename);
-  };
-}
+rewriteOnLoad('CIVIC_LOWERED_SPREAD', 'its object spreads could not be written out', (content, filename) =>
+  LOWERED.test(filename) && content.includes('...') ? cached(content, filename) : undefined,
+);

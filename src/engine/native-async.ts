@@ -18,9 +18,9 @@
  * // src/main.ts, as its first import:
  * import './engine/native-async.js';
  */
-import Module from 'node:module';
 import { parse, type Node, type Options } from 'acorn';
 import { fullAncestor } from 'acorn-walk';
+import { rewriteOnLoad } from '../module-rewrite.js';
 
 /** The packages whose compiled files are rewritten: the ones a turn runs through. */
 const REWRITTEN = /[\\/]node_modules[\\/]botbuilder-(core|dialogs)[\\/]lib[\\/].*\.js$/;
@@ -118,24 +118,6 @@ export function nativeAsync(source: string): string | undefined {
   return out;
 }
 
-type Compile = (this: unknown, content: string, filename: string) => unknown;
-const proto = Module.prototype as unknown as { _compile: Compile; __civicNativeAsync?: true };
-
-if (!proto.__civicNativeAsync) {
-  proto.__civicNativeAsync = true;
-  const compile = proto._compile;
-  proto._compile = function compileNativeAsync(this: unknown, content: string, filename: string): unknown {
-    let source = content;
-    if (REWRITTEN.test(filename) && content.includes('__awaiter(')) {
-      try {
-        source = nativeAsync(content) ?? content;
-      } catch (err) {
-        process.emitWarning(
-          `${filename} loads as shipped (its async functions could not be made native: ${err instanceof Error ? err.message : String(err)})`,
-          { code: 'CIVIC_NATIVE_ASYNC' },
-        );
-      }
-    }
-    return compile.call(this, source, filename);
-  };
-}
+rewriteOnLoad('CIVIC_NATIVE_ASYNC', 'its async functions could not be made native', (content, filename) =>
+  REWRITTEN.test(filename) && content.includes('__awaiter(') ? nativeAsync(content) : undefined,
+);
