@@ -10,9 +10,10 @@
  * Importing this module (before anything loads mongoose or the driver) makes their files (and zod
  * 3's, see {@link LOWERED}) load with those spreads written out by esbuild (`supported:
  * { 'object-rest-spread': false }`, as esbuild writes them for engines without object spread): the
- * same own enumerable properties, defined one by one, so the objects share hidden classes again. Nothing else of the code changes, but it is
- * printed anew: line numbers in the driver's stack traces are esbuild's, not the shipped files'.
- * A file esbuild cannot transform loads as shipped, with a warning.
+ * same own enumerable properties, defined one by one, so the objects share hidden classes again.
+ * Nothing else of the code changes, but it is printed anew: line numbers in the driver's stack
+ * traces are esbuild's, not the shipped files'. A file esbuild cannot transform loads as shipped,
+ * with a warning.
  *
  * The transformed files are cached under `node_modules/.cache/civic-lowered-spread/` by a hash of
  * what was shipped: loading mongoose and the driver takes about 1.05 s the first time, then
@@ -35,7 +36,8 @@ import { rewriteOnLoad } from '../module-rewrite.js';
  * for every dialog context, and each failed parse builds its issues with spreads.
  */
 const LOWERED = /[\\/]node_modules[\\/](mongodb[\\/]lib|mongoose[\\/]lib|zod[\\/]v3)[\\/].*\.c?js$/;
-/** `source` with its object spreads and rests written out, or undefined when it has none. */
+
+/** `source` with its object spreads and rests written out; undefined when it has no `...` at all. */
 export function lowerObjectSpread(source: string, filename = 'module.js'): string | undefined {
   if (!source.includes('...')) return undefined;
   const { code } = transformSync(source, {
