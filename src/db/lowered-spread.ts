@@ -103,7 +103,7 @@ const OURS = /__spreadSites|__plainTarget|__dataOnly|__stockSpreadValues/;
  * numbered. Left as esbuild wrote it when its helpers are not the ones expected (another esbuild
  * version), or when a literal sets its prototype (`{ __proto__: p, ...b }`: `p` may have setters).
  */
-export function withFasterHelpers(code: string): string {
+function withFasterHelpers(code: string): string {
   const values = SPREAD_VALUES_DEF.exec(code);
   if (!values || OURS.test(code) || /\b__proto__\s*:/.test(code)) return code;
   const [definition, a = '', b = ''] = values;
